@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Runs the Docker stack: up | down | logs | ps | restart | clean.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WAIT_TIMEOUT="${STACK_WAIT_TIMEOUT:-300}"
+
+need_docker() {
+  if ! command -v docker >/dev/null 2>&1 \
+    || ! docker compose version >/dev/null 2>&1 \
+    || ! docker info >/dev/null 2>&1; then
+    echo "make up needs Docker with Compose v2; without Docker, run: make demo" >&2
+    exit 1
+  fi
+}
+
+random_hex() {
+  if command -v openssl >/dev/null 2>&1; then
+    openssl rand -hex "$1"
+  else
+    head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'
+  fi
+}
+
+# Creates .env from .env.example with a fresh InfluxDB token and passwords.
+ensure_env() {
+  if [[ -f .env ]]; then
+    if grep -q '=replace-me' .env; then
+      echo ".env still holds replace-me placeholders; edit them or delete .env to regenerate it" >&2
+      exit 1
+    fi
+    return
+  fi
+  local token influx_pw grafana_pw
+  token="$(random_hex 32)"
+  influx_pw="$(random_hex 16)"
+  grafana_pw="$(random_hex 12)"
+  umask 077
+  sed -e "s|^INFLUX_TOKEN=.*|INFLUX_TOKEN=${token}|" \
+      -e "s|^INFLUX_PASSWORD=.*|INFLUX_PASSWORD=${influx_pw}|" \
+      -e "s|^GRAFANA_ADMIN_PASSWORD=.*|GRAFANA_ADMIN_PASSWORD=${grafana_pw}|" \
+      .env.example > .env
+  echo "Created .env with a new InfluxDB token and admin passwords (it is their only copy)."
+}
+
+# Without .env (never started here), the placeholders in .env.example let compose parse the file.
+compose() {
+  if [[ -f .env ]]; then
+    docker compose "$@"
+  else
+    docker compose --env-file .env.example "$@"
+  fi
+}
+
+env_value() {
+  sed -n "s/^$1=//p" .env | tail -n 1
+}
+
+print_urls() {
+  local gport iport
+  gport="$(env_value GRAFANA_HOST_PORT)"
+  iport="$(env_value INFLUX_HOST_PORT)"
+  printf '\n%-10s %-28s %s\n' "SERVICE" "URL" "LOGIN"
+  printf '%-10s %-28s %s\n' "Grafana" "http://127.0.0.1:${gport:-3000}" \
+    "anonymous viewer, or $(env_value GRAFANA_ADMIN_USER) / GRAFANA_ADMIN_PASSWORD in .env"
+  printf '%-10s %-28s %s\n' "InfluxDB" "http://127.0.0.1:${iport:-8086}" \
+    "$(env_value INFLUX_USERNAME) / INFLUX_PASSWORD in .env; API token: INFLUX_TOKEN in .env"
+  echo
+  echo "Credentials: $(pwd)/.env"
+}
+
+cmd="${1:-}"
+case "$cmd" in
+  up)
+    need_docker
+    ensure_env
+    # The five app services share one image: build it once.
+    docker compose build demo-backend
+    if ! docker compose up -d --wait --wait-timeout "$WAIT_TIMEOUT"; then
+      compose ps
+      echo "The stack did not become healthy within ${WAIT_TIMEOUT}s; see: make logs" >&2
+      exit 1
+    fi
+    compose ps
+    print_urls
+    ;;
+  down)
+    need_docker
+    compose down
+    ;;
+  logs)
+    need_docker
+    compose logs -f --tail=100
+    ;;
+  ps)
+    need_docker
+    compose ps
+    ;;
+  restart)
+    need_docker
+    ensure_env
+    compose restart
+    ;;
+  clean)
+    need_docker
+    echo "Stopping the stack and deleting its volumes (InfluxDB data, Grafana data, demo certificates)."
+    compose down --volumes --remove-orphans
+    ;;
+  *)
+    echo "usage: $0 up|down|logs|ps|restart|clean" >&2
+    exit 2
+    ;;
+esac
