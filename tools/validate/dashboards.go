@@ -1,0 +1,363 @@
+package main
+
+import (
+	"github.com/grafana/grafana-foundation-sdk/go/bargauge"
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/heatmap"
+	"github.com/grafana/grafana-foundation-sdk/go/piechart"
+	"github.com/grafana/grafana-foundation-sdk/go/table"
+	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
+)
+
+// The dashboards are generated from this file (`go run . --write-dashboards`) and the
+// validator checks that the committed JSON matches it.
+
+const (
+	datasourceUID = "influxdb-probes"
+	// Request filter from the two dashboard variables.
+	reqFilter = `"scenario" =~ /^$scenario$/ AND "target" =~ /^$target$/`
+	scnFilter = `"scenario" =~ /^$scenario$/`
+)
+
+func datasourceRef() common.DataSourceRef {
+	return common.DataSourceRef{Type: cog.ToPtr(influxType), Uid: cog.ToPtr(datasourceUID)}
+}
+
+func influxQL(refID, query, alias string) *influxQueryBuilder {
+	ds := datasourceRef()
+	return &influxQueryBuilder{q: InfluxQuery{
+		RefId: refID, Datasource: &ds, Query: query, RawQuery: true,
+		ResultFormat: "time_series", Alias: alias,
+	}}
+}
+
+func influxTable(refID, query string) *influxQueryBuilder {
+	b := influxQL(refID, query, "")
+	b.q.ResultFormat = "table"
+	return b
+}
+
+// layout places panels left to right in rows 24 units wide.
+type layout struct{ x, y, rowH uint32 }
+
+func (l *layout) next(w, h uint32) dashboard.GridPos {
+	if l.x+w > 24 {
+		l.x, l.y, l.rowH = 0, l.y+l.rowH, 0
+	}
+	pos := dashboard.GridPos{X: l.x, Y: l.y, W: w, H: h}
+	l.x += w
+	if h > l.rowH {
+		l.rowH = h
+	}
+	return pos
+}
+
+func tagVariable(key, label string) *dashboard.QueryVariableBuilder {
+	return dashboard.NewQueryVariableBuilder(key).
+		Label(label).
+		Datasource(datasourceRef()).
+		Query(dashboard.StringOrMap{String: cog.ToPtr(`SHOW TAG VALUES FROM "http_request" WITH KEY = "` + key + `"`)}).
+		Definition(`SHOW TAG VALUES FROM "http_request" WITH KEY = "` + key + `"`).
+		Multi(true).
+		IncludeAll(true).
+		Current(dashboard.VariableOption{
+			Selected: cog.ToPtr(true),
+			Text:     dashboard.StringOrArrayOfString{ArrayOfString: []string{"All"}},
+			Value:    dashboard.StringOrArrayOfString{ArrayOfString: []string{"$__all"}},
+		}).
+		Refresh(dashboard.VariableRefreshOnTimeRangeChanged).
+		Sort(dashboard.VariableSortAlphabeticalAsc)
+}
+
+func baseDashboard(uid, title, description string) *dashboard.DashboardBuilder {
+	return dashboard.NewDashboardBuilder(title).
+		Uid(uid).
+		Description(description).
+		Tags([]string{"backend-call-timing"}).
+		Refresh("5s").
+		Time("now-15m", "now").
+		Timezone("browser").
+		Tooltip(dashboard.DashboardCursorSyncCrosshair).
+		WithVariable(tagVariable("scenario", "Scenario")).
+		WithVariable(tagVariable("target", "Target")).
+		Link(dashboard.NewDashboardLinkBuilder("Backend call timing").
+			Type(dashboard.DashboardLinkTypeDashboards).
+			Tags([]string{"backend-call-timing"}).
+			AsDropdown(false).
+			IncludeVars(true).
+			KeepTime(true))
+}
+
+func legendTable() *common.VizLegendOptionsBuilder {
+	return common.NewVizLegendOptionsBuilder().
+		DisplayMode(common.LegendDisplayModeTable).
+		Placement(common.LegendPlacementBottom).
+		ShowLegend(true).
+		Calcs([]string{"mean", "lastNotNull", "max"})
+}
+
+func msSeries(title, description string) *timeseries.PanelBuilder {
+	return timeseries.NewPanelBuilder().
+		Title(title).
+		Description(description).
+		Datasource(datasourceRef()).
+		Unit("ms").
+		Min(0).
+		LineWidth(1).
+		FillOpacity(10).
+		ShowPoints(common.VisibilityModeNever).
+		SpanNulls(common.BoolOrFloat64{Bool: cog.ToPtr(true)}).
+		Tooltip(multiTooltip()).
+		Legend(legendTable())
+}
+
+func multiTooltip() *common.VizTooltipOptionsBuilder {
+	return common.NewVizTooltipOptionsBuilder().
+		Mode(common.TooltipDisplayModeMulti).
+		Sort(common.SortOrderDescending)
+}
+
+// newTable is a table panel without footer.
+func newTable(title, description string) *table.PanelBuilder {
+	return table.NewPanelBuilder().
+		Title(title).
+		Description(description).
+		Datasource(datasourceRef()).
+		CellHeight(common.TableCellHeightSm).
+		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{"sum"}).CountRows(false))
+}
+
+func countBars(title, description string) *timeseries.PanelBuilder {
+	return timeseries.NewPanelBuilder().
+		Title(title).
+		Description(description).
+		Datasource(datasourceRef()).
+		Unit("short").
+		Min(0).
+		Decimals(0).
+		DrawStyle(common.GraphDrawStyleBars).
+		FillOpacity(80).
+		LineWidth(1).
+		Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal).Group("A")).
+		Tooltip(multiTooltip()).
+		Legend(common.NewVizLegendOptionsBuilder().
+			DisplayMode(common.LegendDisplayModeTable).
+			Placement(common.LegendPlacementBottom).
+			ShowLegend(true).
+			Calcs([]string{"sum"}))
+}
+
+func overviewDashboard() (dashboard.Dashboard, error) {
+	var l layout
+	return baseDashboard("probes-overview", "Backend calls: overview",
+		"Total time of every backend call per scenario and target, round time per scenario, errors, and the 2x2 comparison.").
+		WithPanel(msSeries("Request total time by scenario and target",
+			"Mean http_request total_ms per interval.").
+			GridPos(l.next(24, 9)).
+			WithTarget(influxQL("A",
+				`SELECT mean("total_ms") FROM "http_request" WHERE $timeFilter AND `+reqFilter+
+					` GROUP BY time($__interval), "scenario", "target" fill(null)`,
+				"$tag_scenario $tag_target"))).
+		WithPanel(msSeries("Round time by scenario",
+			"Time of one probe round (all targets). Sequential probes take about the sum of the calls, concurrent ones about the slowest call.").
+			GridPos(l.next(12, 9)).
+			WithTarget(influxQL("A",
+				`SELECT mean("total_ms") FROM "probe_round" WHERE $timeFilter AND `+scnFilter+
+					` GROUP BY time($__interval), "scenario" fill(null)`,
+				"$tag_scenario"))).
+		WithPanel(countBars("Errors by class",
+			"Failed calls per interval, by error_class.").
+			GridPos(l.next(12, 9)).
+			NoValue("0").
+			WithTarget(influxQL("A",
+				`SELECT sum("count") FROM "http_error" WHERE $timeFilter AND `+reqFilter+
+					` GROUP BY time($__interval), "error_class" fill(0)`,
+				"$tag_error_class"))).
+		WithPanel(newTable("2x2 comparison: round time per scenario",
+			"Round time over the selected range: fresh vs reused connections, sequential vs concurrent calls.").
+			GridPos(l.next(12, 8)).
+			Unit("ms").
+			Decimals(1).
+			WithOverride(dashboard.MatcherConfig{Id: "byName", Options: "rounds"},
+				[]dashboard.DynamicConfigValue{{Id: "unit", Value: "short"}, {Id: "decimals", Value: 0}}).
+			WithTarget(influxTable("A",
+				`SELECT mean("total_ms") AS "mean", percentile("total_ms", 50) AS "p50", percentile("total_ms", 95) AS "p95", count("total_ms") AS "rounds" FROM "probe_round" WHERE $timeFilter AND `+scnFilter+
+					` GROUP BY "scenario"`)).
+			WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{
+				"excludeByName": map[string]any{"Time": true},
+			}})).
+		WithPanel(newTable("Request time per scenario and target",
+			"http_request total_ms over the selected range.").
+			GridPos(l.next(12, 8)).
+			Unit("ms").
+			Decimals(1).
+			WithOverride(dashboard.MatcherConfig{Id: "byName", Options: "requests"},
+				[]dashboard.DynamicConfigValue{{Id: "unit", Value: "short"}, {Id: "decimals", Value: 0}}).
+			WithTarget(influxTable("A",
+				`SELECT mean("total_ms") AS "mean", percentile("total_ms", 50) AS "p50", percentile("total_ms", 95) AS "p95", count("total_ms") AS "requests" FROM "http_request" WHERE $timeFilter AND `+reqFilter+
+					` GROUP BY "scenario", "target"`)).
+			WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{
+				"excludeByName": map[string]any{"Time": true},
+			}})).
+		WithPanel(newTable("Probe sinks",
+			"Points each probe sent to and dropped before its sink (cumulative since the probe started).").
+			GridPos(l.next(12, 7)).
+			Decimals(0).
+			WithTarget(influxTable("A",
+				`SELECT last("sent") AS "sent", last("dropped") AS "dropped" FROM "probe_sink" WHERE $timeFilter AND `+scnFilter+
+					` GROUP BY "scenario", "sink"`)).
+			WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{
+				"excludeByName": map[string]any{"Time": true},
+			}})).
+		WithPanel(timeseries.NewPanelBuilder().
+			Title("Telegraf output buffer and drops").
+			Description("From Telegraf's internal metrics: points waiting in each output's buffer, and points dropped.").
+			Datasource(datasourceRef()).
+			GridPos(l.next(12, 7)).
+			Unit("short").
+			Min(0).
+			Tooltip(multiTooltip()).
+			Legend(common.NewVizLegendOptionsBuilder().
+				DisplayMode(common.LegendDisplayModeList).
+				Placement(common.LegendPlacementBottom).
+				ShowLegend(true)).
+			WithTarget(influxQL("A",
+				`SELECT max("buffer_size") AS "buffer", max("metrics_dropped") AS "dropped" FROM "internal_write" WHERE $timeFilter GROUP BY time($__interval), "output" fill(null)`,
+				"$tag_output $col"))).
+		Build()
+}
+
+func phaseSeries(field, title, description string) *timeseries.PanelBuilder {
+	return msSeries(title, description).
+		WithTarget(influxQL("A",
+			`SELECT mean("`+field+`") FROM "http_request" WHERE $timeFilter AND `+reqFilter+
+				` GROUP BY time($__interval), "scenario" fill(null)`,
+			"$tag_scenario"))
+}
+
+func phasesDashboard() (dashboard.Dashboard, error) {
+	var l layout
+	return baseDashboard("probes-phases", "Backend calls: phases",
+		"Where the time of a call goes: DNS, TCP connect, TLS, time to first byte, body; connection reuse and DNS cache.").
+		WithPanel(newTable("Mean phase times per scenario",
+			"dns, connect and tls are averaged over the calls where that step happened.").
+			GridPos(l.next(24, 7)).
+			Unit("ms").
+			Decimals(1).
+			WithTarget(influxTable("A",
+				`SELECT mean("dns_ms") AS "dns", mean("connect_ms") AS "connect", mean("tls_ms") AS "tls", mean("ttfb_ms") AS "ttfb", mean("body_ms") AS "body", mean("total_ms") AS "total" FROM "http_request" WHERE $timeFilter AND `+reqFilter+
+					` GROUP BY "scenario"`)).
+			WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{
+				"excludeByName": map[string]any{"Time": true},
+			}})).
+		WithPanel(phaseSeries("dns_ms", "DNS lookup", "Only calls that resolved a name.").GridPos(l.next(8, 8))).
+		WithPanel(phaseSeries("connect_ms", "TCP connect", "Only calls that opened a connection.").GridPos(l.next(8, 8))).
+		WithPanel(phaseSeries("tls_ms", "TLS handshake", "Only calls that opened a TLS connection.").GridPos(l.next(8, 8))).
+		WithPanel(phaseSeries("ttfb_ms", "Time to first byte", "From the start of the call to the first response byte.").GridPos(l.next(12, 8))).
+		WithPanel(phaseSeries("body_ms", "Body", "From the first response byte to the end of the body.").GridPos(l.next(12, 8))).
+		WithPanel(piechart.NewPanelBuilder().
+			Title("Connection reuse: $scenario").
+			Description("Share of calls that reused a pooled connection (reused tag).").
+			Datasource(datasourceRef()).
+			GridPos(l.next(6, 8)).
+			Repeat("scenario").
+			RepeatDirection(dashboard.PanelRepeatDirectionH).
+			MaxPerRow(4).
+			Unit("short").
+			PieType(piechart.PieChartTypeDonut).
+			Orientation(common.VizOrientationAuto).
+			Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeSingle).Sort(common.SortOrderNone)).
+			DisplayLabels([]piechart.PieChartLabels{piechart.PieChartLabelsPercent}).
+			ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"sum"}).Values(false)).
+			Legend(piechart.NewPieChartLegendOptionsBuilder().
+				DisplayMode(common.LegendDisplayModeList).
+				Placement(common.LegendPlacementBottom).
+				ShowLegend(true).
+				Values([]piechart.PieChartLegendValues{piechart.PieChartLegendValuesPercent})).
+			WithTarget(influxQL("A",
+				`SELECT count("total_ms") FROM "http_request" WHERE $timeFilter AND `+reqFilter+
+					` GROUP BY time($__interval), "reused" fill(0)`,
+				"reused=$tag_reused"))).
+		WithPanel(countBars("DNS lookups vs cache hits",
+			"Calls per interval by dns tag: lookup (resolved now) or cached (resolver cache hit); calls on a reused connection have dns=none.").
+			GridPos(l.next(24, 8)).
+			WithTarget(influxQL("A",
+				`SELECT count("total_ms") FROM "http_request" WHERE $timeFilter AND `+reqFilter+
+					` AND "dns" != 'none' GROUP BY time($__interval), "scenario", "dns" fill(0)`,
+				"$tag_scenario $tag_dns"))).
+		Build()
+}
+
+func distributionDashboard() (dashboard.Dashboard, error) {
+	var l layout
+	return baseDashboard("probes-distribution", "Backend calls: distribution",
+		"Distribution of call times: heatmap per target, Telegraf histogram buckets, percentiles.").
+		WithPanel(heatmap.NewPanelBuilder().
+			Title("Total time heatmap: $target").
+			Description("Every call's total_ms, bucketed by Grafana.").
+			Datasource(datasourceRef()).
+			GridPos(l.next(12, 9)).
+			Repeat("target").
+			RepeatDirection(dashboard.PanelRepeatDirectionH).
+			MaxPerRow(2).
+			Calculate(true).
+			Color(heatmap.NewHeatmapColorOptionsBuilder().
+				Mode(heatmap.HeatmapColorModeScheme).
+				Scheme("Oranges").
+				Fill("dark-orange").
+				Scale(heatmap.HeatmapColorScaleExponential).
+				Exponent(0.5).
+				Steps(64)).
+			YAxis(heatmap.NewYAxisConfigBuilder().Unit("ms")).
+			CellGap(1).
+			ShowLegend().
+			Tooltip(heatmap.NewHeatmapTooltipBuilder().Mode(common.TooltipDisplayModeSingle).YHistogram(true).ShowColorScale(true)).
+			WithTarget(influxQL("A",
+				`SELECT "total_ms" FROM "http_request" WHERE $timeFilter AND `+reqFilter,
+				"total_ms"))).
+		WithPanel(bargauge.NewPanelBuilder().
+			Title("Histogram buckets, last period: $target").
+			Description("Telegraf histogram aggregator: calls per total_ms bucket (upper bound le, in ms) in the latest 30 s period.").
+			Datasource(datasourceRef()).
+			GridPos(l.next(12, 9)).
+			Repeat("target").
+			RepeatDirection(dashboard.PanelRepeatDirectionH).
+			MaxPerRow(2).
+			Unit("short").
+			Decimals(0).
+			Min(0).
+			DisplayMode(common.BarGaugeDisplayModeGradient).
+			Orientation(common.VizOrientationHorizontal).
+			ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Values(false)).
+			WithTarget(influxQL("A",
+				`SELECT sum("total_ms_bucket") FROM "http_request" WHERE $timeFilter AND `+reqFilter+
+					` GROUP BY time(30s), "le" fill(none)`,
+				"le $tag_le"))).
+		WithPanel(msSeries("Total time percentiles (p50, p90, p99)",
+			"percentile() of total_ms per interval and scenario.").
+			GridPos(l.next(24, 10)).
+			WithTarget(influxQL("A",
+				`SELECT percentile("total_ms", 50) AS "p50", percentile("total_ms", 90) AS "p90", percentile("total_ms", 99) AS "p99" FROM "http_request" WHERE $timeFilter AND `+reqFilter+
+					` GROUP BY time($__interval), "scenario" fill(null)`,
+				"$tag_scenario $col"))).
+		WithPanel(msSeries("Time to first byte percentiles (p50, p90, p99)",
+			"percentile() of ttfb_ms per interval and scenario.").
+			GridPos(l.next(24, 10)).
+			WithTarget(influxQL("A",
+				`SELECT percentile("ttfb_ms", 50) AS "p50", percentile("ttfb_ms", 90) AS "p90", percentile("ttfb_ms", 99) AS "p99" FROM "http_request" WHERE $timeFilter AND `+reqFilter+
+					` GROUP BY time($__interval), "scenario" fill(null)`,
+				"$tag_scenario $col"))).
+		Build()
+}
+
+// dashboardFiles maps each file under grafana/dashboards to its generator.
+var dashboardFiles = []struct {
+	file  string
+	build func() (dashboard.Dashboard, error)
+}{
+	{"overview.json", overviewDashboard},
+	{"phases.json", phasesDashboard},
+	{"distribution.json", distributionDashboard},
+}

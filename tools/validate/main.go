@@ -1,0 +1,99 @@
+// Command validate checks the Docker stack files offline: the compose file (loaded with
+// compose-go, as `docker compose` does, plus policy checks), the Grafana provisioning
+// YAML, and the dashboards (strict decoding with the Grafana Foundation SDK).
+//
+//	go run . --root ../..                      validate
+//	go run . --root ../.. --write-dashboards   regenerate grafana/dashboards/*.json
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
+)
+
+type result struct {
+	name string
+	err  error
+}
+
+// paths of the stack files relative to the repository root.
+type paths struct {
+	compose, envExample, datasources, providers, dashboards string
+}
+
+func stackPaths(root string) paths {
+	return paths{
+		compose:     filepath.Join(root, "docker-compose.yml"),
+		envExample:  filepath.Join(root, ".env.example"),
+		datasources: filepath.Join(root, "grafana", "provisioning", "datasources"),
+		providers:   filepath.Join(root, "grafana", "provisioning", "dashboards"),
+		dashboards:  filepath.Join(root, "grafana", "dashboards"),
+	}
+}
+
+func registerPlugins() {
+	plugins.RegisterDefaultPlugins()
+	cog.NewRuntime().RegisterDataqueryVariant(influxVariantConfig())
+}
+
+// validateStack runs every check; generated compares the dashboards with the generator.
+func validateStack(p paths, generated bool) []result {
+	res := checkCompose(p.compose, p.envExample)
+	dsUIDs, dsRes := checkDatasources(p.datasources)
+	res = append(res, dsRes...)
+	res = append(res, checkProviders(p.providers, p.dashboards)...)
+	res = append(res, checkDashboards(p.dashboards, dsUIDs)...)
+	res = append(res, checkHomeDashboard(p.compose, p.envExample, p.dashboards))
+	if generated {
+		res = append(res, checkGenerated(p.dashboards))
+	}
+	return res
+}
+
+func main() {
+	root := flag.String("root", "../..", "repository root")
+	write := flag.Bool("write-dashboards", false, "regenerate grafana/dashboards/*.json and exit")
+	flag.Parse()
+	registerPlugins()
+	p := stackPaths(*root)
+
+	if *write {
+		if err := writeDashboards(p.dashboards); err != nil {
+			fmt.Fprintln(os.Stderr, "FAIL write dashboards:", err)
+			os.Exit(1)
+		}
+		fmt.Println("wrote", p.dashboards)
+		return
+	}
+
+	failed := 0
+	for _, r := range validateStack(p, true) {
+		if r.err != nil {
+			failed++
+			fmt.Printf("FAIL %s\n", r.name)
+			fmt.Printf("     %s\n", indent(r.err.Error()))
+		} else {
+			fmt.Printf("ok   %s\n", r.name)
+		}
+	}
+	if failed > 0 {
+		fmt.Printf("%d check(s) failed\n", failed)
+		os.Exit(1)
+	}
+}
+
+func indent(s string) string {
+	out := []byte{}
+	for _, c := range []byte(s) {
+		out = append(out, c)
+		if c == '\n' {
+			out = append(out, "     "...)
+		}
+	}
+	return string(out)
+}
