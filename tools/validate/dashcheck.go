@@ -54,40 +54,45 @@ func checkDashboards(dir string, dsUIDs map[string]bool) []result {
 	var res []result
 	uids := map[string]string{}
 	for _, path := range files {
-		base := filepath.Base(path)
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			res = append(res, result{"dashboard " + base, err})
-			continue
-		}
-		d, err := decodeDashboard(raw)
-		if err != nil {
-			res = append(res, result{"dashboard " + base + ": strict decode and Validate()", err})
-			continue
-		}
-		res = append(res, result{"dashboard " + base + ": strict decode and Validate()", nil})
-		var errs []error
-		if d.Uid == nil || *d.Uid == "" {
-			errs = append(errs, errors.New("no fixed uid"))
-		} else if other, dup := uids[*d.Uid]; dup {
-			errs = append(errs, fmt.Errorf("uid %q also used by %s", *d.Uid, other))
-		} else {
-			uids[*d.Uid] = base
-		}
-		if bytes.Contains(raw, []byte("${DS_")) || bytes.Contains(raw, []byte("__inputs")) {
-			errs = append(errs, errors.New("uses import-time datasource inputs (${DS_...}); reference the datasource by uid"))
-		}
-		errs = append(errs, checkEmptyOptions(raw)...)
-		errs = append(errs, checkSettings(d)...)
-		errs = append(errs, checkVariables(d, dsUIDs)...)
-		errs = append(errs, checkPanels(d, dsUIDs)...)
-		res = append(res, result{"dashboard " + base + ": uid, refresh, time, variables, datasources, queries", errors.Join(errs...)})
+		res = append(res, checkDashboardFile(path, dsUIDs, uids)...)
 	}
 	return res
 }
 
 // decodeDashboard decodes strictly (unknown keys, and each panel type's unknown options,
 // are errors) and runs the SDK's Validate().
+// checkDashboardFile checks one dashboard; uids collects the uids seen so far.
+func checkDashboardFile(path string, dsUIDs map[string]bool, uids map[string]string) []result {
+	base := filepath.Base(path)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return []result{{"dashboard " + base, err}}
+	}
+	d, err := decodeDashboard(raw)
+	if err != nil {
+		return []result{{"dashboard " + base + ": strict decode and Validate()", err}}
+	}
+	var errs []error
+	if d.Uid == nil || *d.Uid == "" {
+		errs = append(errs, errors.New("no fixed uid"))
+	} else if other, dup := uids[*d.Uid]; dup {
+		errs = append(errs, fmt.Errorf("uid %q also used by %s", *d.Uid, other))
+	} else {
+		uids[*d.Uid] = base
+	}
+	if bytes.Contains(raw, []byte("${DS_")) || bytes.Contains(raw, []byte("__inputs")) {
+		errs = append(errs, errors.New("uses import-time datasource inputs (${DS_...}); reference the datasource by uid"))
+	}
+	errs = append(errs, checkEmptyOptions(raw)...)
+	errs = append(errs, checkSettings(d)...)
+	errs = append(errs, checkVariables(d, dsUIDs)...)
+	errs = append(errs, checkPanels(d, dsUIDs)...)
+	return []result{
+		{"dashboard " + base + ": strict decode and Validate()", nil},
+		{"dashboard " + base + ": uid, refresh, time, variables, datasources, queries", errors.Join(errs...)},
+	}
+}
+
 func decodeDashboard(raw []byte) (dashboard.Dashboard, error) {
 	var strict dashboard.Dashboard
 	if err := sdkErr(strict.UnmarshalJSONStrict(raw)); err != nil {
@@ -274,6 +279,7 @@ func renderDashboard(build func() (dashboard.Dashboard, error)) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
+	numberPanels(&d)
 	out, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {
 		return nil, err
@@ -360,4 +366,23 @@ func emptyStrings(v any, path string) []string {
 		}
 	}
 	return out
+}
+
+// numberPanels gives the panels fixed ids in layout order.
+func numberPanels(d *dashboard.Dashboard) {
+	id := uint32(1)
+	for _, p := range d.Panels {
+		if p.Panel != nil {
+			p.Panel.Id = cog.ToPtr(id)
+			id++
+		}
+		if p.RowPanel != nil {
+			p.RowPanel.Id = id
+			id++
+			for i := range p.RowPanel.Panels {
+				p.RowPanel.Panels[i].Id = cog.ToPtr(id)
+				id++
+			}
+		}
+	}
 }
