@@ -1,0 +1,55 @@
+//! Command-line helpers shared by the binaries.
+
+use crate::model::{Service, parse_services};
+use clap::Parser;
+use std::time::Duration;
+
+/// Exit code for bad user input.
+pub const USAGE_EXIT: i32 = 2;
+
+/// Parses the command line; on bad input prints one line naming the bad
+/// value and what is expected, and exits with code 2 (help/version exit 0).
+pub fn parse_or_exit<T: Parser>() -> T {
+    match T::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            let text = e.to_string();
+            let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
+            eprintln!("{line}");
+            std::process::exit(USAGE_EXIT);
+        }
+    }
+}
+
+/// A clap value parser for durations like `15m`, `100ms`.
+pub fn duration_arg(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text)
+        .map_err(|_| "expected a duration like 100ms, 30s, 15m or 1h".to_string())
+}
+
+/// A clap value parser for a strictly positive duration.
+pub fn positive_duration_arg(text: &str) -> Result<Duration, String> {
+    match duration_arg(text)? {
+        d if d.is_zero() => Err("expected a duration greater than zero, like 15m".into()),
+        d => Ok(d),
+    }
+}
+
+/// A clap value parser for `NAME=LATENCY[~JITTER],...`.
+pub fn services_arg(text: &str) -> Result<Vec<Service>, String> {
+    parse_services(text).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration_arg("15m"), Ok(Duration::from_secs(900)));
+        assert!(duration_arg("soon").is_err());
+        assert!(positive_duration_arg("0s").is_err());
+        assert!(services_arg("fast=20ms").is_ok());
+    }
+}
