@@ -167,12 +167,16 @@ impl Point {
             return Err(EncodeError::EmptyMeasurement);
         }
         if self.measurement.starts_with('#') {
-            return Err(EncodeError::MeasurementStartsWithHash(self.measurement.clone()));
+            return Err(EncodeError::MeasurementStartsWithHash(
+                self.measurement.clone(),
+            ));
         }
         check_name(&self.measurement, || Part::Measurement, true)?;
         for (key, value) in &self.tags {
             if key.is_empty() {
-                return Err(EncodeError::EmptyTagKey { value: value.clone() });
+                return Err(EncodeError::EmptyTagKey {
+                    value: value.clone(),
+                });
             }
             if value.is_empty() {
                 return Err(EncodeError::EmptyTagValue { key: key.clone() });
@@ -204,7 +208,11 @@ impl Point {
 }
 
 /// Checks a non-empty name for characters it cannot carry.
-fn check_name(text: &str, part: impl Fn() -> Part, is_measurement: bool) -> Result<(), EncodeError> {
+fn check_name(
+    text: &str,
+    part: impl Fn() -> Part,
+    is_measurement: bool,
+) -> Result<(), EncodeError> {
     let bad = text
         .bytes()
         .find(|&b| matches!(b, b'\n' | b'\r' | b'\t') || (is_measurement && b == 0));
@@ -446,7 +454,10 @@ mod tests {
                 ch,
             };
             assert_eq!(refused(ok(&text)), unsupported(Part::Measurement));
-            assert_eq!(refused(ok("m").tag(text.as_str(), "v")), unsupported(Part::TagKey));
+            assert_eq!(
+                refused(ok("m").tag(text.as_str(), "v")),
+                unsupported(Part::TagKey)
+            );
             assert_eq!(
                 refused(ok("m").tag("k", text.as_str())),
                 unsupported(Part::TagValue("k".into()))
@@ -474,7 +485,10 @@ mod tests {
             refused(ok("m").tag("k", "x\\")),
             trailing(Part::TagValue("k".into()))
         );
-        assert_eq!(refused(ok("m").field("x\\", 1i64)), trailing(Part::FieldKey));
+        assert_eq!(
+            refused(ok("m").field("x\\", 1i64)),
+            trailing(Part::FieldKey)
+        );
     }
 
     #[test]

@@ -14,7 +14,9 @@ pub enum TelegrafAddr {
 
 /// A Telegraf address that is not `udp://HOST:PORT` or `tcp://HOST:PORT`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid Telegraf address {value:?}: {reason}; expected udp://HOST:PORT or tcp://HOST:PORT")]
+#[error(
+    "invalid Telegraf address {value:?}: {reason}; expected udp://HOST:PORT or tcp://HOST:PORT"
+)]
 pub struct ParseTelegrafAddrError {
     /// The text given.
     pub value: String,
@@ -39,7 +41,9 @@ impl FromStr for TelegrafAddr {
         if bare_host.is_empty() {
             return Err(fail("missing host"));
         }
-        if bare_host.contains(['/', '?', '#', '@', ' ']) || (host == bare_host && host.contains(':')) {
+        if bare_host.contains(['/', '?', '#', '@', ' '])
+            || (host == bare_host && host.contains(':'))
+        {
             return Err(fail("bad host (write IPv6 addresses as [::1])"));
         }
         match port.parse::<u16>() {
@@ -101,7 +105,10 @@ mod tests {
             let err = bad.parse::<TelegrafAddr>().expect_err(bad);
             let msg = err.to_string();
             assert!(msg.contains(&format!("{bad:?}")), "{msg}");
-            assert!(msg.contains("expected udp://HOST:PORT or tcp://HOST:PORT"), "{msg}");
+            assert!(
+                msg.contains("expected udp://HOST:PORT or tcp://HOST:PORT"),
+                "{msg}"
+            );
         }
     }
 }

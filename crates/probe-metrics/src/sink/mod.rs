@@ -244,10 +244,12 @@ impl Sink {
         let mut line = String::with_capacity(256);
         if let Err(e) = point.encode_into(&mut line) {
             self.shared.drop_points(1);
-            self.shared
-                .logs
-                .unencodable
-                .record(1, |n| format!("{} sink dropped {n} unencodable point(s), latest: {e}", self.kind));
+            self.shared.logs.unencodable.record(1, |n| {
+                format!(
+                    "{} sink dropped {n} unencodable point(s), latest: {e}",
+                    self.kind
+                )
+            });
             return;
         }
         match tx.try_send(line) {
@@ -263,10 +265,12 @@ impl Sink {
             }
             Err(TrySendError::Disconnected(_)) => {
                 self.shared.drop_points(1);
-                self.shared
-                    .logs
-                    .stopped
-                    .record(1, |n| format!("{} sink thread has stopped; dropped {n} point(s)", self.kind));
+                self.shared.logs.stopped.record(1, |n| {
+                    format!(
+                        "{} sink thread has stopped; dropped {n} point(s)",
+                        self.kind
+                    )
+                });
             }
         }
     }

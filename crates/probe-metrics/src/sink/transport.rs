@@ -120,7 +120,8 @@ impl Udp {
         } else {
             ([0u16; 8], 0).into()
         };
-        let socket = UdpSocket::bind(local).map_err(|e| format!("cannot open a UDP socket: {e}"))?;
+        let socket =
+            UdpSocket::bind(local).map_err(|e| format!("cannot open a UDP socket: {e}"))?;
         socket
             .connect(addr)
             .map_err(|e| format!("cannot connect UDP socket to {addr}: {e}"))?;
@@ -145,7 +146,9 @@ impl Transport for Udp {
                 Ok(_) => sent += n,
                 Err(e) => {
                     dropped += n;
-                    error.get_or_insert_with(|| format!("send to udp://{} failed: {e}", self.target));
+                    error.get_or_insert_with(|| {
+                        format!("send to udp://{} failed: {e}", self.target)
+                    });
                 }
             }
         }
@@ -153,7 +156,11 @@ impl Transport for Udp {
         if error.is_none() {
             self.socket = Some(socket);
         }
-        Delivery::Done { sent, dropped, error }
+        Delivery::Done {
+            sent,
+            dropped,
+            error,
+        }
     }
 }
 
@@ -342,12 +349,17 @@ mod tests {
     use super::*;
 
     fn lines(lens: &[usize]) -> Vec<String> {
-        lens.iter().map(|n| format!("{}\n", "x".repeat(n - 1))).collect()
+        lens.iter()
+            .map(|n| format!("{}\n", "x".repeat(n - 1)))
+            .collect()
     }
 
     #[test]
     fn packs_on_line_boundaries() {
-        assert_eq!(pack_datagrams(&lines(&[600, 600, 600]), 1400), vec![0..2, 2..3]);
+        assert_eq!(
+            pack_datagrams(&lines(&[600, 600, 600]), 1400),
+            vec![0..2, 2..3]
+        );
         assert_eq!(pack_datagrams(&lines(&[700, 700]), 1400), vec![0..2]);
         assert_eq!(pack_datagrams(&lines(&[700, 701]), 1400), vec![0..1, 1..2]);
         assert_eq!(

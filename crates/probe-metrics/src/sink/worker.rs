@@ -103,7 +103,11 @@ pub(crate) struct Backoff {
 
 impl Backoff {
     pub(crate) fn new(min: Duration, max: Duration) -> Self {
-        Self { min, max, next: min }
+        Self {
+            min,
+            max,
+            next: min,
+        }
     }
 
     pub(crate) fn next_delay(&mut self) -> Duration {
@@ -118,7 +122,12 @@ impl Backoff {
 }
 
 /// Runs until the queue is closed and drained, or the stop instant passes.
-pub(crate) fn run(rx: &Receiver<String>, mut transport: Box<dyn Transport>, shared: &Shared, o: &SinkOptions) {
+pub(crate) fn run(
+    rx: &Receiver<String>,
+    mut transport: Box<dyn Transport>,
+    shared: &Shared,
+    o: &SinkOptions,
+) {
     let mut batch: Vec<String> = Vec::new();
     let mut backoff = Backoff::new(o.backoff_min, o.backoff_max);
     loop {
@@ -163,13 +172,22 @@ fn collect(rx: &Receiver<String>, batch: &mut Vec<String>, o: &SinkOptions) -> b
 }
 
 /// Delivers one batch, retrying with backoff. False if stopped first.
-fn deliver(t: &mut dyn Transport, batch: &[String], shared: &Shared, backoff: &mut Backoff) -> bool {
+fn deliver(
+    t: &mut dyn Transport,
+    batch: &[String],
+    shared: &Shared,
+    backoff: &mut Backoff,
+) -> bool {
     loop {
         if shared.stopped() {
             return false;
         }
         match t.write(batch) {
-            Delivery::Done { sent, dropped, error } => {
+            Delivery::Done {
+                sent,
+                dropped,
+                error,
+            } => {
                 shared.sent.fetch_add(sent as u64, Ordering::Relaxed);
                 if dropped > 0 {
                     shared.drop_points(dropped as u64);
