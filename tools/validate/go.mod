@@ -1,4 +1,4 @@
-module github.com/probe-stack/tools/validate
+module github.com/backend-call-timing/probes/tools/validate
 
 go 1.26
 
