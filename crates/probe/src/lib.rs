@@ -1,1 +1,79 @@
-//! placeholder
+//! The four probes: `probe-sync-fresh`, `probe-sync-reused`,
+//! `probe-async-fresh` and `probe-async-reused`. Each requests every target
+//! once per round (sync: one after another; async: concurrently), times every
+//! phase with [`reqwest_timing`], and sends the points to a sink.
+
+mod cli;
+mod config;
+mod log;
+pub mod points;
+mod recorder;
+mod run_async;
+mod run_common;
+mod run_sync;
+mod scenario;
+pub mod schema;
+mod stop;
+mod target;
+
+pub use cli::{Args, SinkKind};
+pub use config::{Config, ConfigError};
+pub use scenario::Scenario;
+pub use target::{Target, TargetError};
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches};
+
+/// The user agent of every probe request.
+pub const USER_AGENT: &str = concat!("backend-call-timing/", env!("CARGO_PKG_VERSION"));
+
+/// Exit code for bad input.
+const USAGE: u8 = 2;
+
+/// Runs a probe binary: parses the command line and the environment, probes
+/// until the rounds are done or a signal arrives, and returns the exit code.
+pub fn main(scenario: Scenario) -> ExitCode {
+    let name = scenario.binary();
+    let matches = match Args::command().name(name).bin_name(name).try_get_matches() {
+        Ok(m) => m,
+        Err(e) => return clap_exit(name, e),
+    };
+    let args = match Args::from_arg_matches(&matches) {
+        Ok(a) => a,
+        Err(e) => return clap_exit(name, e),
+    };
+    let config = match Config::from_args(scenario, args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{name}: error: {e}");
+            return ExitCode::from(USAGE);
+        }
+    };
+    let result = if scenario.is_async() { run_async::run(&config) } else { run_sync::run(&config) };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{name}: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Help and version go to stdout with exit 0; errors give their first line
+/// only (it names the bad value and what is expected) and exit 2.
+fn clap_exit(name: &str, error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = error.print();
+            ExitCode::SUCCESS
+        }
+        _ => {
+            let text = error.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
+            eprintln!("{name}: error: {first} (see --help)");
+            ExitCode::from(USAGE)
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! The command line shared by the four probes (every option also from the
+//! environment).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use probe_metrics::TelegrafAddr;
+use url::Url;
+
+use crate::target::Target;
+
+/// Times every phase of HTTP calls to the targets, round after round, and
+/// sends the figures to a metrics sink.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None, max_term_width = 100)]
+pub struct Args {
+    /// URL or NAME=URL to probe, e.g. api=https://example.com/health
+    /// [env: PROBE_TARGETS, comma-separated]
+    #[arg(value_name = "TARGET", env = "PROBE_TARGETS", value_delimiter = ',', hide_env = true)]
+    pub targets: Vec<Target>,
+
+    /// Pause between rounds, e.g. 500ms, 3s (0s allowed)
+    #[arg(long, env = "PROBE_INTERVAL", default_value = "3s", value_name = "DURATION", value_parser = duration)]
+    pub interval: Duration,
+
+    /// Rounds to run; 0 runs until stopped (SIGINT/SIGTERM)
+    #[arg(long, env = "PROBE_ROUNDS", default_value_t = 0, value_name = "N")]
+    pub rounds: u64,
+
+    /// Time limit of one request, connection setup and body included
+    #[arg(long, env = "PROBE_TIMEOUT", default_value = "10s", value_name = "DURATION", value_parser = positive_duration)]
+    pub timeout: Duration,
+
+    /// Extra root CA certificate (PEM) to trust, besides the system's
+    #[arg(long, env = "PROBE_CA_CERT", value_name = "PATH")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// Where the points go
+    #[arg(long, env = "PROBE_SINK", value_enum, default_value_t = SinkKind::Telegraf, value_name = "KIND")]
+    pub sink: SinkKind,
+
+    /// Telegraf socket listener, udp://HOST:PORT or tcp://HOST:PORT
+    #[arg(long, env = "TELEGRAF_URL", default_value = "udp://127.0.0.1:8094", value_name = "URL", value_parser = telegraf_addr)]
+    pub telegraf: TelegrafAddr,
+
+    /// InfluxDB base URL (for --sink influxdb), e.g. http://127.0.0.1:8086
+    #[arg(long, env = "INFLUX_URL", value_name = "URL", value_parser = http_url)]
+    pub influx_url: Option<Url>,
+
+    /// InfluxDB organisation (for --sink influxdb)
+    #[arg(long, env = "INFLUX_ORG", value_name = "ORG")]
+    pub influx_org: Option<String>,
+
+    /// InfluxDB bucket (for --sink influxdb)
+    #[arg(long, env = "INFLUX_BUCKET", value_name = "BUCKET")]
+    pub influx_bucket: Option<String>,
+
+    /// InfluxDB API token (for --sink influxdb)
+    #[arg(long, env = "INFLUX_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub influx_token: Option<String>,
+
+    /// How long the reused probes cache DNS answers
+    #[arg(long, env = "PROBE_DNS_TTL", default_value = "30s", value_name = "DURATION", value_parser = duration)]
+    pub dns_ttl: Duration,
+}
+
+/// The metric sinks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SinkKind {
+    /// Line protocol to Telegraf's socket listener (--telegraf)
+    Telegraf,
+    /// InfluxDB's v2 write API (--influx-*)
+    Influxdb,
+    /// One point per line on stdout
+    Stdout,
+    /// Measure only
+    None,
+}
+
+fn duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim()).map_err(|_| "expected a duration like 500ms, 3s or 1m".to_owned())
+}
+
+fn positive_duration(s: &str) -> Result<Duration, String> {
+    match duration(s)? {
+        d if d.is_zero() => Err("expected a duration above zero, like 500ms or 10s".to_owned()),
+        d => Ok(d),
+    }
+}
+
+fn telegraf_addr(s: &str) -> Result<TelegrafAddr, String> {
+    s.parse::<TelegrafAddr>().map_err(|e| e.to_string())
+}
+
+fn http_url(s: &str) -> Result<Url, String> {
+    match Url::parse(s) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Ok(u),
+        _ => Err("expected an http:// or https:// URL, e.g. http://127.0.0.1:8086".to_owned()),
+    }
+}

@@ -1,0 +1,104 @@
+//! A validated probe configuration.
+
+use std::time::Duration;
+
+use probe_metrics::{InfluxConfig, SinkConfig};
+use reqwest_timing::{ConnectionPolicy, TlsOptions};
+
+use crate::cli::{Args, SinkKind};
+use crate::scenario::Scenario;
+use crate::target::Target;
+
+/// Everything a probe needs to run.
+#[derive(Debug)]
+pub struct Config {
+    /// Which probe.
+    pub scenario: Scenario,
+    /// What to request each round.
+    pub targets: Vec<Target>,
+    /// Pause between rounds.
+    pub interval: Duration,
+    /// Rounds to run, `None` until stopped.
+    pub rounds: Option<u64>,
+    /// Time limit of one request.
+    pub timeout: Duration,
+    /// Roots to trust.
+    pub tls: TlsOptions,
+    /// What the client may reuse.
+    pub policy: ConnectionPolicy,
+    /// Where the points go.
+    pub sink: SinkConfig,
+    /// How the sink is shown in logs.
+    pub sink_label: String,
+}
+
+/// Input that cannot be run.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// No target given.
+    #[error("no targets: pass URL or NAME=URL arguments, or set PROBE_TARGETS (comma-separated)")]
+    NoTargets,
+    /// Two targets share a name.
+    #[error("duplicate target name {0:?}: give each target its own NAME=URL")]
+    DuplicateTarget(String),
+    /// An option that the chosen sink needs is missing.
+    #[error("--sink influxdb needs {0}")]
+    MissingInflux(&'static str),
+    /// The CA file is unusable.
+    #[error("--ca-cert: {0}")]
+    CaCert(reqwest_timing::TlsError),
+    /// The TLS configuration for the InfluxDB sink failed.
+    #[error("TLS for the InfluxDB sink: {0}")]
+    SinkTls(reqwest_timing::TlsError),
+}
+
+impl Config {
+    /// Validates the command line.
+    pub fn from_args(scenario: Scenario, args: Args) -> Result<Self, ConfigError> {
+        if args.targets.is_empty() {
+            return Err(ConfigError::NoTargets);
+        }
+        let mut names = std::collections::HashSet::new();
+        if let Some(dup) = args.targets.iter().find(|t| !names.insert(t.name.as_str())) {
+            return Err(ConfigError::DuplicateTarget(dup.name.clone()));
+        }
+        let tls = TlsOptions { system_roots: true, extra_ca_file: args.ca_cert.clone() };
+        if let Some(path) = &args.ca_cert {
+            reqwest_timing::check_ca_file(path).map_err(ConfigError::CaCert)?;
+        }
+        let mut policy = scenario.policy();
+        if policy.dns_cache_ttl.is_some() {
+            policy.dns_cache_ttl = Some(args.dns_ttl);
+        }
+        let (sink, sink_label) = match args.sink {
+            SinkKind::Telegraf => {
+                let label = format!("telegraf ({})", args.telegraf);
+                (SinkConfig::Telegraf(args.telegraf), label)
+            }
+            SinkKind::Stdout => (SinkConfig::Stdout, "stdout".to_owned()),
+            SinkKind::None => (SinkConfig::None, "none".to_owned()),
+            SinkKind::Influxdb => {
+                let url = args.influx_url.ok_or(ConfigError::MissingInflux("--influx-url (INFLUX_URL)"))?;
+                let org = args.influx_org.ok_or(ConfigError::MissingInflux("--influx-org (INFLUX_ORG)"))?;
+                let bucket =
+                    args.influx_bucket.ok_or(ConfigError::MissingInflux("--influx-bucket (INFLUX_BUCKET)"))?;
+                let token =
+                    args.influx_token.ok_or(ConfigError::MissingInflux("--influx-token (INFLUX_TOKEN)"))?;
+                let tls = reqwest_timing::rustls_config(&tls).map_err(ConfigError::SinkTls)?;
+                let label = format!("influxdb ({url}, bucket {bucket})");
+                (SinkConfig::Influx(InfluxConfig { url, org, bucket, token, tls: std::sync::Arc::new(tls) }), label)
+            }
+        };
+        Ok(Self {
+            scenario,
+            targets: args.targets,
+            interval: args.interval,
+            rounds: (args.rounds > 0).then_some(args.rounds),
+            timeout: args.timeout,
+            tls,
+            policy,
+            sink,
+            sink_label,
+        })
+    }
+}

@@ -1,0 +1,116 @@
+//! Turns each result into points, logs failures and keeps the counts.
+
+use std::time::Duration;
+
+use probe_metrics::{Point, Sink, now_ns};
+use reqwest_timing::{ErrorClass, TimedError, TimedResponse};
+
+use crate::log::Log;
+use crate::points;
+use crate::scenario::Scenario;
+use crate::target::Target;
+
+/// Points handed to the sink, per measurement.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Counts {
+    /// Rounds completed.
+    pub rounds: u64,
+    /// Requests made.
+    pub requests: u64,
+    /// Requests that failed or got 4xx/5xx.
+    pub errors: u64,
+    /// `http_request` points.
+    pub http_request: u64,
+    /// `http_error` points.
+    pub http_error: u64,
+    /// `probe_round` points.
+    pub probe_round: u64,
+    /// `probe_sink` points.
+    pub probe_sink: u64,
+}
+
+/// Records the results of one probe.
+pub struct Recorder {
+    scenario: Scenario,
+    sink: Sink,
+    log: Log,
+    counts: Counts,
+}
+
+/// The outcome of one request, for the round's count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// A 1xx-3xx response.
+    Ok,
+    /// A failure or a 4xx/5xx response.
+    Error,
+}
+
+impl Recorder {
+    /// A recorder that sends to `sink`.
+    pub fn new(scenario: Scenario, sink: Sink) -> Self {
+        Self { scenario, sink, log: Log::new(scenario.binary()), counts: Counts::default() }
+    }
+
+    /// The log.
+    pub fn log(&self) -> &Log {
+        &self.log
+    }
+
+    fn send(&self, point: &Point) {
+        self.sink.send(point);
+    }
+
+    /// Records one request that started at `started_ns`.
+    pub fn request(&mut self, target: &Target, started_ns: i64, result: &Result<TimedResponse, TimedError>) -> Outcome {
+        self.counts.requests += 1;
+        let outcome = match result {
+            Ok(response) => {
+                self.send(&points::request(self.scenario, target, started_ns, response));
+                self.counts.http_request += 1;
+                match ErrorClass::from_status(response.status) {
+                    None => Outcome::Ok,
+                    Some(class) => {
+                        let total_ms = response.timings.total.as_secs_f64() * 1e3;
+                        self.send(&points::error(self.scenario, target, started_ns, class, total_ms));
+                        self.counts.http_error += 1;
+                        let message = format!("{class}: {} {} after {total_ms:.1} ms", target.url, response.status);
+                        self.log.failure(&target.name, class.as_str(), message);
+                        Outcome::Error
+                    }
+                }
+            }
+            Err(error) => {
+                self.send(&points::failure(self.scenario, target, started_ns, error));
+                self.counts.http_error += 1;
+                self.log.failure(&target.name, error.class.as_str(), format!("{} ({})", error, target.url));
+                Outcome::Error
+            }
+        };
+        if outcome == Outcome::Error {
+            self.counts.errors += 1;
+        }
+        outcome
+    }
+
+    /// Records a finished round and the sink's counters.
+    pub fn round(&mut self, started_ns: i64, total: Duration, requests: u64, errors: u64) {
+        self.send(&points::round(self.scenario, started_ns, total, requests, errors));
+        self.counts.probe_round += 1;
+        self.counts.rounds += 1;
+        self.send(&points::sink(self.scenario, now_ns(), self.sink.kind(), self.sink.stats()));
+        self.counts.probe_sink += 1;
+    }
+
+    /// Flushes the sink (at most `deadline`) and prints the summary line.
+    pub fn finish(self, deadline: Duration) -> Counts {
+        let kind = self.sink.kind();
+        let stats = self.sink.shutdown(deadline);
+        let c = self.counts;
+        self.log.info(format_args!(
+            "done: rounds={} requests={} errors={} points http_request={} http_error={} probe_round={} probe_sink={} sink={kind} sent={} dropped={}",
+            c.rounds, c.requests, c.errors, c.http_request, c.http_error, c.probe_round, c.probe_sink, stats.sent, stats.dropped
+        ));
+        c
+    }
+}

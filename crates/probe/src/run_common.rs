@@ -1,0 +1,38 @@
+//! What both kinds of probe do before and after their rounds.
+
+use std::time::Duration;
+
+use probe_metrics::{Sink, SinkOptions};
+
+use crate::config::Config;
+use crate::recorder::Recorder;
+use crate::stop::Stop;
+
+/// At most this long to flush the sink at exit.
+pub(crate) const FLUSH_DEADLINE: Duration = Duration::from_secs(2);
+
+pub(crate) struct Start {
+    pub(crate) stop: Stop,
+    pub(crate) recorder: Recorder,
+}
+
+impl Start {
+    pub(crate) fn new(config: &Config) -> anyhow::Result<Self> {
+        let stop = Stop::install()?;
+        let sink = Sink::start(config.sink.clone(), SinkOptions::default())?;
+        let recorder = Recorder::new(config.scenario, sink);
+        let rounds = config.rounds.map_or_else(|| "until stopped".to_owned(), |n| format!("{n} rounds"));
+        recorder.log().info(format_args!(
+            "{} targets, {rounds}, interval {}, timeout {}, sink {}",
+            config.targets.len(),
+            humantime::format_duration(config.interval),
+            humantime::format_duration(config.timeout),
+            config.sink_label,
+        ));
+        Ok(Self { stop, recorder })
+    }
+}
+
+pub(crate) fn warm_up_done(recorder: &Recorder) {
+    recorder.log().info("warm-up done (not reported)");
+}

@@ -1,0 +1,60 @@
+//! The four probes: sync or async, fresh or reused connections.
+
+use reqwest_timing::ConnectionPolicy;
+
+/// One of the four ways of making the same calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// `reqwest::blocking`, targets one after another, nothing reused.
+    SyncFresh,
+    /// `reqwest::blocking`, targets one after another, one long-lived client.
+    SyncReused,
+    /// tokio + reqwest, targets concurrently, nothing reused.
+    AsyncFresh,
+    /// tokio + reqwest, targets concurrently, one long-lived client.
+    AsyncReused,
+}
+
+impl Scenario {
+    /// All four, in table order.
+    pub const ALL: [Scenario; 4] = [Self::SyncFresh, Self::SyncReused, Self::AsyncFresh, Self::AsyncReused];
+
+    /// The `scenario` tag value: `sync-fresh`, `sync-reused`, `async-fresh`, `async-reused`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SyncFresh => "sync-fresh",
+            Self::SyncReused => "sync-reused",
+            Self::AsyncFresh => "async-fresh",
+            Self::AsyncReused => "async-reused",
+        }
+    }
+
+    /// The binary's name: `probe-` and the scenario.
+    pub fn binary(self) -> &'static str {
+        match self {
+            Self::SyncFresh => "probe-sync-fresh",
+            Self::SyncReused => "probe-sync-reused",
+            Self::AsyncFresh => "probe-async-fresh",
+            Self::AsyncReused => "probe-async-reused",
+        }
+    }
+
+    /// True for the tokio probes.
+    pub fn is_async(self) -> bool {
+        matches!(self, Self::AsyncFresh | Self::AsyncReused)
+    }
+
+    /// What the client may reuse between requests.
+    pub fn policy(self) -> ConnectionPolicy {
+        match self {
+            Self::SyncFresh | Self::AsyncFresh => ConnectionPolicy::fresh(),
+            Self::SyncReused | Self::AsyncReused => ConnectionPolicy::reused(),
+        }
+    }
+}
+
+impl std::fmt::Display for Scenario {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

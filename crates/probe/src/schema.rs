@@ -1,0 +1,149 @@
+//! The metric schema: every measurement, tag and field the probes write.
+//! `docs/metrics.md` is generated from this table (`cargo test -p probe`
+//! checks that it is current; `UPDATE_DOCS=1` rewrites it).
+
+/// A tag or field and what it means.
+#[derive(Debug, Clone, Copy)]
+pub struct Key {
+    /// The key.
+    pub name: &'static str,
+    /// Line protocol type of a field (`float`, `integer`); `tag` for tags.
+    pub kind: &'static str,
+    /// `always` or when it is present.
+    pub presence: &'static str,
+    /// What it holds.
+    pub about: &'static str,
+}
+
+/// One measurement.
+#[derive(Debug, Clone, Copy)]
+pub struct Measurement {
+    /// The measurement name.
+    pub name: &'static str,
+    /// One point per what.
+    pub about: &'static str,
+    /// Its tags.
+    pub tags: &'static [Key],
+    /// Its fields.
+    pub fields: &'static [Key],
+}
+
+const fn tag(name: &'static str, about: &'static str) -> Key {
+    Key { name, kind: "tag", presence: "always", about }
+}
+
+const fn field(name: &'static str, kind: &'static str, presence: &'static str, about: &'static str) -> Key {
+    Key { name, kind, presence, about }
+}
+
+const SCENARIO: Key = tag("scenario", "`sync-fresh`, `sync-reused`, `async-fresh` or `async-reused`");
+const TARGET: Key = tag("target", "the target's name (`NAME=URL`), else the URL's host");
+const DOMAIN: Key = tag("domain", "the URL's host");
+
+/// `http_request`: one point per request that got a response.
+pub const HTTP_REQUEST: Measurement = Measurement {
+    name: "http_request",
+    about: "one point per request that got a response (4xx and 5xx included)",
+    tags: &[
+        SCENARIO,
+        TARGET,
+        DOMAIN,
+        tag("method", "HTTP method, e.g. `GET`"),
+        tag("status", "status code as text, e.g. `200`"),
+        tag("reused", "`false` when the request waited for a new connection, else `true`"),
+        tag("dns", "`lookup` (resolver asked), `cached` (TTL cache hit) or `none` (no resolution: reused connection or IP-literal host)"),
+    ],
+    fields: &[
+        field("total_ms", "float", "always", "call to last body byte"),
+        field("ttfb_ms", "float", "always", "request handed to the connection (after any setup) to response headers"),
+        field("body_ms", "float", "always", "response headers to last body byte"),
+        field("dns_ms", "float", "new connection to a host name", "name resolution"),
+        field("connect_ms", "float", "new connection", "TCP connect (end of DNS to start of TLS)"),
+        field("tls_ms", "float", "new HTTPS connection", "TLS handshake (ClientHello to handshake end)"),
+        field("status_code", "integer", "always", "status code"),
+        field("body_bytes", "integer", "always", "body bytes received"),
+    ],
+};
+
+/// `http_error`: one point per failed request.
+pub const HTTP_ERROR: Measurement = Measurement {
+    name: "http_error",
+    about: "one point per failed request; a 4xx/5xx response also has its `http_request` point",
+    tags: &[
+        SCENARIO,
+        TARGET,
+        DOMAIN,
+        tag("error_class", "`dns`, `connect`, `tls`, `timeout`, `http_4xx`, `http_5xx`, `body`, `redirect` or `other`"),
+    ],
+    fields: &[
+        field("count", "integer", "always", "always 1, for sums"),
+        field("elapsed_ms", "float", "always", "call to failure"),
+    ],
+};
+
+/// `probe_round`: one point per round.
+pub const PROBE_ROUND: Measurement = Measurement {
+    name: "probe_round",
+    about: "one point per round (every target requested once)",
+    tags: &[SCENARIO],
+    fields: &[
+        field("total_ms", "float", "always", "wall time of the round: sync ≈ sum of the requests, async ≈ the slowest"),
+        field("requests", "integer", "always", "requests made"),
+        field("errors", "integer", "always", "requests that failed or got 4xx/5xx"),
+    ],
+};
+
+/// `probe_sink`: the metric sink's counters, once per round.
+pub const PROBE_SINK: Measurement = Measurement {
+    name: "probe_sink",
+    about: "the metric sink's cumulative counters, once per round",
+    tags: &[SCENARIO, tag("sink", "`telegraf`, `influxdb`, `stdout` or `none`")],
+    fields: &[
+        field("sent", "integer", "always", "points delivered so far"),
+        field("dropped", "integer", "always", "points dropped so far (queue full, sink down, unencodable)"),
+    ],
+};
+
+/// Every measurement.
+pub const ALL: [Measurement; 4] = [HTTP_REQUEST, HTTP_ERROR, PROBE_ROUND, PROBE_SINK];
+
+/// The schema as the Markdown of `docs/metrics.md`.
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# Metric schema\n\n\
+         Generated from `crates/probe/src/schema.rs` (the code is the single source; \
+         `UPDATE_DOCS=1 cargo test -p probe schema` rewrites this file).\n\n\
+         Every point is InfluxDB line protocol with a nanosecond timestamp: the start of the \
+         request, or of the round. Times are milliseconds as floats. A phase that did not \
+         happen on a request (reused connection, plain HTTP, IP-literal host) is absent, not zero.\n",
+    );
+    for m in ALL {
+        out.push_str(&format!("\n## `{}`\n\n{}.\n\n", m.name, capitalise(m.about)));
+        out.push_str("| key | kind | present | meaning |\n|---|---|---|---|\n");
+        for k in m.tags.iter().chain(m.fields) {
+            out.push_str(&format!("| `{}` | {} | {} | {} |\n", k.name, k.kind, k.presence, k.about));
+        }
+    }
+    out
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docs_metrics_md_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/metrics.md");
+        let expected = markdown();
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(path, &expected).expect("write docs/metrics.md");
+        }
+        let actual = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(actual == expected, "docs/metrics.md is stale: run UPDATE_DOCS=1 cargo test -p probe schema");
+    }
+}

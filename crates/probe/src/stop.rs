@@ -1,0 +1,61 @@
+//! SIGINT and SIGTERM end the probe after flushing the sink.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// How often waits look at the flag.
+const POLL: Duration = Duration::from_millis(20);
+
+/// Set once a stop signal arrived.
+#[derive(Debug, Clone)]
+pub struct Stop(Arc<AtomicBool>);
+
+impl Stop {
+    /// Registers the signal handlers.
+    pub fn install() -> std::io::Result<Self> {
+        let flag = Arc::new(AtomicBool::new(false));
+        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            signal_hook::flag::register(signal, flag.clone())?;
+        }
+        Ok(Self(flag))
+    }
+
+    /// True once a signal arrived.
+    pub fn requested(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// Sleeps `d` unless a signal arrives first; true if it did.
+    pub fn sleep(&self, d: Duration) -> bool {
+        let end = Instant::now() + d;
+        while !self.requested() {
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            std::thread::sleep(left.min(POLL));
+        }
+        true
+    }
+
+    /// Async twin of [`sleep`](Self::sleep).
+    pub async fn sleep_async(&self, d: Duration) -> bool {
+        let end = tokio::time::Instant::now() + d;
+        while !self.requested() {
+            let left = end.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            tokio::time::sleep(left.min(POLL)).await;
+        }
+        true
+    }
+
+    /// Resolves when a signal arrives.
+    pub async fn wait(&self) {
+        while !self.requested() {
+            tokio::time::sleep(POLL).await;
+        }
+    }
+}
