@@ -1,0 +1,131 @@
+//! Telegraf started with the shipped config; only ports, output target and periods come
+//! from environment variables the config reads.
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use crate::procs::{Proc, free_tcp_port, free_udp_port, wait_until};
+use crate::tools::workspace_root;
+
+/// The shipped config directory (`telegraf/`, mounted at /etc/telegraf by the stack).
+pub fn shipped_dir() -> PathBuf {
+    workspace_root().join("telegraf")
+}
+
+/// `telegraf --version`, e.g. `1.39.3`.
+pub fn version(bin: &Path) -> anyhow::Result<String> {
+    let out = Command::new(bin).arg("--version").output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "Telegraf 1.39.3 (git: ...)"
+    text.split_whitespace()
+        .nth(1)
+        .map(str::to_owned)
+        .with_context(|| format!("unexpected telegraf --version output {text:?}"))
+}
+
+/// Where Telegraf sends its output and how fast it aggregates and flushes.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub influx_url: String,
+    pub bucket: String,
+    pub histogram_period: String,
+    pub flush_interval: String,
+    pub interval: String,
+}
+
+impl Settings {
+    /// Environment for the config; `udp`/`tcp` are the listener addresses.
+    pub fn env(&self, udp: SocketAddr, tcp: SocketAddr) -> Vec<(String, String)> {
+        [
+            ("INFLUX_URL", self.influx_url.clone()),
+            ("INFLUX_TOKEN", "test-token".to_owned()),
+            ("INFLUX_ORG", "test-org".to_owned()),
+            ("INFLUX_BUCKET", self.bucket.clone()),
+            ("TELEGRAF_LISTEN_UDP", format!("udp://{udp}")),
+            ("TELEGRAF_LISTEN_TCP", format!("tcp://{tcp}")),
+            ("TELEGRAF_HISTOGRAM_PERIOD", self.histogram_period.clone()),
+            ("TELEGRAF_FLUSH_INTERVAL", self.flush_interval.clone()),
+            ("TELEGRAF_INTERVAL", self.interval.clone()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+}
+
+/// A running Telegraf with its listener addresses.
+#[derive(Debug)]
+pub struct Telegraf {
+    pub proc: Proc,
+    pub udp: SocketAddr,
+    pub tcp: SocketAddr,
+}
+
+impl Telegraf {
+    /// Starts `telegraf --config <config_dir>/telegraf.conf --config-directory <config_dir>/telegraf.d`
+    /// and waits until both listeners are up.
+    pub fn start(
+        bin: &Path,
+        config_dir: &Path,
+        settings: &Settings,
+        log: &Path,
+    ) -> anyhow::Result<Self> {
+        let udp: SocketAddr = ([127, 0, 0, 1], free_udp_port()?).into();
+        let tcp: SocketAddr = ([127, 0, 0, 1], free_tcp_port()?).into();
+        let mut cmd = Command::new(bin);
+        cmd.arg("--config")
+            .arg(config_dir.join("telegraf.conf"))
+            .arg("--config-directory")
+            .arg(config_dir.join("telegraf.d"))
+            .arg("--debug")
+            .envs(settings.env(udp, tcp));
+        let mut proc = Proc::spawn("telegraf", &mut cmd, log)?;
+        let udp_ready = format!("Listening on udp://{udp}");
+        wait_until("telegraf listeners", Duration::from_secs(60), || {
+            proc.ensure_running()?;
+            Ok(proc.log_text().contains(&udp_ready) && TcpStream::connect(tcp).is_ok())
+        })?;
+        Ok(Self { proc, udp, tcp })
+    }
+
+    /// Stops Telegraf with SIGTERM, which pushes the open aggregation period and
+    /// flushes the outputs; fails if it did not exit cleanly.
+    pub fn stop(&mut self) -> anyhow::Result<()> {
+        let status = self.proc.terminate(Duration::from_secs(60))?;
+        if !status.success() {
+            bail!(
+                "telegraf exited with {status}; log:\n{}",
+                self.proc.log_tail(40)
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Runs `telegraf config check` style validation: `--test` with the given config,
+/// returning combined output; fails when Telegraf rejects the config.
+pub fn check_config(bin: &Path, config_dir: &Path, settings: &Settings) -> anyhow::Result<String> {
+    let udp: SocketAddr = ([127, 0, 0, 1], free_udp_port()?).into();
+    let tcp: SocketAddr = ([127, 0, 0, 1], free_tcp_port()?).into();
+    let out = Command::new(bin)
+        .arg("--config")
+        .arg(config_dir.join("telegraf.conf"))
+        .arg("--config-directory")
+        .arg(config_dir.join("telegraf.d"))
+        .arg("--test")
+        .envs(settings.env(udp, tcp))
+        .output()?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if !out.status.success() {
+        bail!("telegraf --test rejected {}: {text}", config_dir.display());
+    }
+    Ok(text)
+}
