@@ -36,9 +36,21 @@ pub fn positive_duration_arg(text: &str) -> Result<Duration, String> {
     }
 }
 
+/// A clap value parser for an `http://` or `https://` base URL.
+pub fn http_url_arg(text: &str) -> Result<String, String> {
+    match url::Url::parse(text) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Ok(text.to_string()),
+        _ => Err("expected an http:// or https:// URL, like http://127.0.0.1:8086".into()),
+    }
+}
+
+/// A list of services given as one `NAME=LATENCY[~JITTER],...` argument.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceList(pub Vec<Service>);
+
 /// A clap value parser for `NAME=LATENCY[~JITTER],...`.
-pub fn services_arg(text: &str) -> Result<Vec<Service>, String> {
-    parse_services(text).map_err(|e| e.to_string())
+pub fn services_arg(text: &str) -> Result<ServiceList, String> {
+    parse_services(text).map(ServiceList).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -51,5 +63,7 @@ mod tests {
         assert!(duration_arg("soon").is_err());
         assert!(positive_duration_arg("0s").is_err());
         assert!(services_arg("fast=20ms").is_ok());
+        assert!(http_url_arg("http://127.0.0.1:8086").is_ok());
+        assert!(http_url_arg("127.0.0.1:8086").is_err());
     }
 }

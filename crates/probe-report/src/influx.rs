@@ -101,7 +101,7 @@ impl InfluxSource {
         }
         let unreachable = |e: reqwest::Error| InfluxError::Unreachable {
             url: self.url.clone(),
-            cause: error_chain(&e),
+            cause: error_chain(&e.without_url()),
         };
         let response = request.send().map_err(unreachable)?;
         let status = response.status();

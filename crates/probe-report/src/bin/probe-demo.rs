@@ -1,1 +1,81 @@
-fn main() {}
+//! `probe-demo`: the offline demo (no Docker) behind `make demo`.
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use probe_report::cli::{duration_arg, parse_or_exit, services_arg, ServiceList};
+use probe_report::demo::{DemoConfig, run_demo};
+use probe_report::render;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Start a local demo backend, run the four probes one after another against
+/// it, and print the sync/async x fresh/reused table next to the latency model.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Cli {
+    /// Rounds per probe
+    #[arg(long, env = "DEMO_ROUNDS", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    rounds: u32,
+    /// File for the raw points of all four probes (line protocol)
+    #[arg(long, default_value = "demo-out/points.lp")]
+    out: PathBuf,
+    /// Directory of demo-backend and the probe binaries [default: this executable's directory]
+    #[arg(long)]
+    bin_dir: Option<PathBuf>,
+    /// The backend's services, one probe target each
+    #[arg(long, default_value = "fast=20ms~2ms,slow=40ms~3ms", value_parser = services_arg)]
+    services: ServiceList,
+    /// Extra delay the backend adds to every TLS handshake
+    #[arg(long, default_value = "35ms", value_parser = duration_arg)]
+    handshake_delay: Duration,
+    /// Emulated network round trip, per request
+    #[arg(long, default_value = "0ms", value_parser = duration_arg)]
+    rtt: Duration,
+    /// Pause between rounds of a probe
+    #[arg(long, default_value = "100ms", value_parser = duration_arg)]
+    interval: Duration,
+    /// Print the computed table as JSON instead of text
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let cli: Cli = parse_or_exit();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("probe-demo: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let bin_dir = match cli.bin_dir {
+        Some(dir) => dir,
+        None => std::env::current_exe()
+            .context("cannot locate this executable")?
+            .parent()
+            .context("this executable has no parent directory")?
+            .to_path_buf(),
+    };
+    let config = DemoConfig {
+        rounds: cli.rounds,
+        out: cli.out,
+        bin_dir,
+        services: cli.services.0,
+        handshake_delay: cli.handshake_delay,
+        rtt: cli.rtt,
+        interval: cli.interval,
+    };
+    let report = run_demo(&config, &mut std::io::stderr())?;
+    if cli.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!();
+        print!("{}", render(&report));
+        println!("\nraw points: {}", config.out.display());
+    }
+    Ok(())
+}
