@@ -87,8 +87,13 @@ fn ca_params() -> CertificateParams {
 fn issue_server(dir: &Path, names: &[String], ca_key: KeyPair) -> Result<(), Error> {
     let issuer = Issuer::new(ca_params(), ca_key);
     let mut params = CertificateParams::new(names.to_vec()).map_err(cert_err)?;
-    params.distinguished_name.push(DnType::CommonName, "demo-backend");
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "demo-backend");
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     params.use_authority_key_identifier_extension = true;
     let key = KeyPair::generate().map_err(cert_err)?;
@@ -106,7 +111,10 @@ fn load_ca_key(dir: &Path, names: &[String]) -> Option<KeyPair> {
     let probe = KeyPair::generate().ok()?;
     let params = CertificateParams::new(names.to_vec()).ok()?;
     let cert = params
-        .signed_by(&probe, &Issuer::new(ca_params(), KeyPair::from_pem(&pem).ok()?))
+        .signed_by(
+            &probe,
+            &Issuer::new(ca_params(), KeyPair::from_pem(&pem).ok()?),
+        )
         .ok()?;
     let ca = CertificateDer::from_pem_file(dir.join(CA_PEM)).ok()?;
     verifies(&ca, cert.der(), names).then_some(key)
@@ -122,11 +130,18 @@ fn load_valid(dir: &Path, names: &[String]) -> Option<ServerCert> {
         return None;
     }
     let provider = rustls::crypto::ring::default_provider();
-    let signing_key = provider.key_provider.load_private_key(key.clone_key()).ok()?;
+    let signing_key = provider
+        .key_provider
+        .load_private_key(key.clone_key())
+        .ok()?;
     rustls::sign::CertifiedKey::new(vec![leaf.clone()], signing_key)
         .keys_match()
         .ok()?;
-    Some(ServerCert { chain: vec![leaf], key, ca_pem_path: dir.join(CA_PEM) })
+    Some(ServerCert {
+        chain: vec![leaf],
+        key,
+        ca_pem_path: dir.join(CA_PEM),
+    })
 }
 
 /// Whether `leaf` chains to `ca` and is valid now for every name.
@@ -136,7 +151,8 @@ fn verifies(ca: &CertificateDer<'static>, leaf: &CertificateDer<'_>, names: &[St
         return false;
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let Ok(verifier) = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider).build()
+    let Ok(verifier) =
+        WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider).build()
     else {
         return false;
     };
@@ -163,7 +179,10 @@ fn write(path: &Path, contents: &str) -> Result<(), Error> {
 }
 
 fn io_err(path: &Path, source: std::io::Error) -> Error {
-    Error::CertIo { path: path.to_path_buf(), source }
+    Error::CertIo {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 fn cert_err(e: rcgen::Error) -> Error {
@@ -171,6 +190,7 @@ fn cert_err(e: rcgen::Error) -> Error {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -23,15 +23,30 @@ use crate::config::{
 #[command(name = "demo-backend", version)]
 pub struct Args {
     /// HTTP listen address, or "off"; port 0 picks a free port
-    #[arg(long, env = "DEMO_HTTP", value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "DEMO_HTTP",
+        value_name = "ADDR",
+        default_value = "127.0.0.1:8080"
+    )]
     pub http: Listen,
 
     /// HTTPS listen address, or "off"; port 0 picks a free port
-    #[arg(long, env = "DEMO_HTTPS", value_name = "ADDR", default_value = "127.0.0.1:8443")]
+    #[arg(
+        long,
+        env = "DEMO_HTTPS",
+        value_name = "ADDR",
+        default_value = "127.0.0.1:8443"
+    )]
     pub https: Listen,
 
     /// Directory of ca.pem (trust it in clients), ca.key, server.pem, server.key; created on first start
-    #[arg(long, env = "DEMO_CERT_DIR", value_name = "DIR", default_value = "./demo-certs")]
+    #[arg(
+        long,
+        env = "DEMO_CERT_DIR",
+        value_name = "DIR",
+        default_value = "./demo-certs"
+    )]
     pub cert_dir: PathBuf,
 
     /// Extra host name for the server certificate (besides localhost, 127.0.0.1, ::1); repeatable or comma-separated
@@ -48,7 +63,12 @@ pub struct Args {
 
     /// Services NAME=LATENCY[~JITTER] served at /api/NAME; comma-separated or repeatable
     /// [default: fast=20ms~2ms,slow=60ms~5ms]
-    #[arg(long, env = "DEMO_SERVICES", value_name = "LIST", value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "DEMO_SERVICES",
+        value_name = "LIST",
+        value_delimiter = ','
+    )]
     pub services: Vec<Service>,
 
     /// Share of /flaky requests answered 503, from 0 to 1
@@ -74,7 +94,10 @@ impl Args {
     /// The server configuration these options describe.
     pub fn to_config(&self) -> Config {
         let services = if self.services.is_empty() {
-            DEFAULT_SERVICES.split(',').filter_map(|s| s.parse().ok()).collect()
+            DEFAULT_SERVICES
+                .split(',')
+                .filter_map(|s| s.parse().ok())
+                .collect()
         } else {
             self.services.clone()
         };
@@ -108,6 +131,7 @@ fn exit_on(e: clap::Error) -> ! {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -124,8 +148,17 @@ mod tests {
     #[test]
     fn lists_split_on_commas_and_repeat() {
         let args = Args::try_parse_from([
-            "demo-backend", "--services", "a=1ms,b=2ms~1ms", "--services", "c=3ms",
-            "--hostname", "x,y", "--hostname", "z", "--https", "off",
+            "demo-backend",
+            "--services",
+            "a=1ms,b=2ms~1ms",
+            "--services",
+            "c=3ms",
+            "--hostname",
+            "x,y",
+            "--hostname",
+            "z",
+            "--https",
+            "off",
         ])
         .unwrap();
         let names: Vec<_> = args.services.iter().map(|s| s.name.as_str()).collect();
@@ -137,8 +170,11 @@ mod tests {
     #[test]
     fn bad_service_message() {
         let err = Args::try_parse_from(["demo-backend", "--services", "fast=abc"]).unwrap_err();
-        assert!(err.to_string().contains(
-            r#"invalid service "fast=abc": expected NAME=LATENCY[~JITTER], e.g. fast=20ms~2ms"#
-        ), "{err}");
+        assert!(
+            err.to_string().contains(
+                r#"invalid service "fast=abc": expected NAME=LATENCY[~JITTER], e.g. fast=20ms~2ms"#
+            ),
+            "{err}"
+        );
     }
 }

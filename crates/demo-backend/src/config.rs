@@ -79,9 +79,11 @@ impl FromStr for Service {
     type Err = ParseError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || ParseError::new(format!(
-            "invalid service {s:?}: expected NAME=LATENCY[~JITTER], e.g. fast=20ms~2ms"
-        ));
+        let bad = || {
+            ParseError::new(format!(
+                "invalid service {s:?}: expected NAME=LATENCY[~JITTER], e.g. fast=20ms~2ms"
+            ))
+        };
         let (name, timing) = s.trim().split_once('=').ok_or_else(bad)?;
         let valid_name = !name.is_empty()
             && name
@@ -99,13 +101,22 @@ impl FromStr for Service {
             Some(j) => humantime::parse_duration(j.trim()).map_err(|_| bad())?,
             None => Duration::ZERO,
         };
-        Ok(Service { name: name.to_owned(), latency, jitter })
+        Ok(Service {
+            name: name.to_owned(),
+            latency,
+            jitter,
+        })
     }
 }
 
 impl fmt::Display for Service {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}={}", self.name, humantime::format_duration(self.latency))?;
+        write!(
+            f,
+            "{}={}",
+            self.name,
+            humantime::format_duration(self.latency)
+        )?;
         if !self.jitter.is_zero() {
             write!(f, "~{}", humantime::format_duration(self.jitter))?;
         }
@@ -149,7 +160,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, ParseError> {
         return Ok(Duration::ZERO);
     }
     humantime::parse_duration(s).map_err(|_| {
-        ParseError::new(format!("invalid duration {s:?}: expected e.g. 0ms, 500ms or 3s"))
+        ParseError::new(format!(
+            "invalid duration {s:?}: expected e.g. 0ms, 500ms or 3s"
+        ))
     })
 }
 
@@ -166,8 +179,7 @@ pub fn parse_fail_rate(s: &str) -> Result<f64, ParseError> {
 /// Parses a host name or IP address for the certificate's subject alternative names.
 pub fn parse_hostname(s: &str) -> Result<String, ParseError> {
     let s = s.trim();
-    let valid = !s.is_empty()
-        && rustls_pki_types::ServerName::try_from(s).is_ok();
+    let valid = !s.is_empty() && rustls_pki_types::ServerName::try_from(s).is_ok();
     if valid {
         Ok(s.to_owned())
     } else {
@@ -189,6 +201,7 @@ impl ParseError {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -247,6 +260,11 @@ mod tests {
     fn durations() {
         assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
-        assert!(parse_duration("fast").unwrap_err().to_string().contains("\"fast\""));
+        assert!(
+            parse_duration("fast")
+                .unwrap_err()
+                .to_string()
+                .contains("\"fast\"")
+        );
     }
 }

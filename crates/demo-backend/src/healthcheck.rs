@@ -37,7 +37,11 @@ pub async fn check(
     if let Err(e) = result {
         problems.push(e);
     }
-    if problems.is_empty() { Ok(()) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 async fn probe(addr: SocketAddr, ca: Option<&Path>) -> Result<(), String> {
@@ -70,8 +74,12 @@ async fn probe(addr: SocketAddr, ca: Option<&Path>) -> Result<(), String> {
 /// A wildcard listen address is checked on the loopback of the same family.
 fn loopback_for(addr: SocketAddr) -> SocketAddr {
     match addr.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::new(Ipv4Addr::LOCALHOST.into(), addr.port()),
-        IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::new(Ipv6Addr::LOCALHOST.into(), addr.port()),
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), addr.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv6Addr::LOCALHOST.into(), addr.port())
+        }
         _ => addr,
     }
 }
@@ -80,7 +88,8 @@ async fn tls_connect(
     tcp: TcpStream,
     ca: &Path,
 ) -> Result<tokio_rustls::client::TlsStream<TcpStream>, String> {
-    let ca = CertificateDer::from_pem_file(ca).map_err(|e| format!("reading {}: {e}", ca.display()))?;
+    let ca =
+        CertificateDer::from_pem_file(ca).map_err(|e| format!("reading {}: {e}", ca.display()))?;
     let mut roots = rustls::RootCertStore::empty();
     roots.add(ca).map_err(|e| e.to_string())?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -91,7 +100,10 @@ async fn tls_connect(
         .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let name = ServerName::try_from("localhost").map_err(|e| e.to_string())?;
-    connector.connect(name, tcp).await.map_err(|e| e.to_string())
+    connector
+        .connect(name, tcp)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Sends a minimal HTTP/1.1 request and returns the status code.

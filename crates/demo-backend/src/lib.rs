@@ -68,9 +68,7 @@ pub use config::{
     parse_fail_rate, parse_hostname,
 };
 pub use error::Error;
-pub use routes::{
-    DRIP_CHUNK_BYTES, MAX_BYTES, TRUNCATED_ANNOUNCED_BYTES, TRUNCATED_SENT_BYTES,
-};
+pub use routes::{DRIP_CHUNK_BYTES, MAX_BYTES, TRUNCATED_ANNOUNCED_BYTES, TRUNCATED_SENT_BYTES};
 pub use server::Stats;
 
 use routes::Routes;
@@ -119,7 +117,8 @@ impl Running {
 
     /// `https://localhost:PORT` of the HTTPS listener (a name the certificate covers).
     pub fn https_url(&self) -> Option<String> {
-        self.https_addr.map(|a| format!("https://localhost:{}", a.port()))
+        self.https_addr
+            .map(|a| format!("https://localhost:{}", a.port()))
     }
 
     /// The start-up line: `demo-backend: listening http=ADDR https=ADDR ca=PATH`.
@@ -167,8 +166,10 @@ pub async fn start(config: Config) -> Result<Running, Error> {
             .map_err(|e| Error::Cert(e.to_string()))??;
         (cert.ca_pem_path.clone(), Some(tls_config(cert)?))
     } else {
-        let dir = std::path::absolute(&cert_dir)
-            .map_err(|source| Error::CertIo { path: cert_dir.clone(), source })?;
+        let dir = std::path::absolute(&cert_dir).map_err(|source| Error::CertIo {
+            path: cert_dir.clone(),
+            source,
+        })?;
         (dir.join(certs::CA_PEM), None)
     };
 
@@ -201,7 +202,12 @@ pub async fn start(config: Config) -> Result<Running, Error> {
     }
     if let (Some(listener), Some(tls)) = (https, tls) {
         running.https_addr = Some(listener.local_addr()?);
-        tokio::spawn(server::accept_https(listener, tls, config.handshake_delay, shared));
+        tokio::spawn(server::accept_https(
+            listener,
+            tls,
+            config.handshake_delay,
+            shared,
+        ));
     }
     Ok(running)
 }
@@ -228,7 +234,12 @@ pub fn start_in_background(config: Config) -> Result<Running, Error> {
                         return;
                     }
                 };
-                let view = (running.http_addr, running.https_addr, running.ca_pem_path.clone(), running.counters.clone());
+                let view = (
+                    running.http_addr,
+                    running.https_addr,
+                    running.ca_pem_path.clone(),
+                    running.counters.clone(),
+                );
                 let _ = started_tx.send(Ok(view));
                 let _ = stop_rx.wait_for(|s| *s).await;
                 running.shutdown_and_wait().await;
@@ -242,7 +253,9 @@ pub fn start_in_background(config: Config) -> Result<Running, Error> {
         }
         Err(_) => {
             let _ = thread.join();
-            return Err(Error::Io(std::io::Error::other("backend thread ended during start")));
+            return Err(Error::Io(std::io::Error::other(
+                "backend thread ended during start",
+            )));
         }
     };
     Ok(Running {
@@ -257,7 +270,9 @@ pub fn start_in_background(config: Config) -> Result<Running, Error> {
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, Error> {
-    TcpListener::bind(addr).await.map_err(|source| Error::Bind { addr, source })
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| Error::Bind { addr, source })
 }
 
 fn tls_config(cert: certs::ServerCert) -> Result<Arc<rustls::ServerConfig>, Error> {

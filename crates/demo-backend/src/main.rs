@@ -7,7 +7,10 @@ use demo_backend::cli::Args;
 
 fn main() -> ExitCode {
     let args = Args::parse_or_exit();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("demo-backend: cannot start the runtime: {e}");
@@ -30,10 +33,14 @@ fn main() -> ExitCode {
 
 async fn serve(args: &Args) -> anyhow::Result<()> {
     if args.http.0.is_none() && args.https.0.is_none() {
-        eprintln!("demo-backend: --http and --https are both off: expected at least one listen address");
+        eprintln!(
+            "demo-backend: --http and --https are both off: expected at least one listen address"
+        );
         std::process::exit(2);
     }
-    let running = demo_backend::start(args.to_config()).await.context("cannot start")?;
+    let running = demo_backend::start(args.to_config())
+        .await
+        .context("cannot start")?;
     eprintln!("{}", running.listening_line());
     wait_for_signal().await?;
     eprintln!("demo-backend: shutting down");

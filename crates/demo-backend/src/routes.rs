@@ -31,7 +31,7 @@ pub const TRUNCATED_ANNOUNCED_BYTES: u64 = 1000;
 /// Bytes actually sent by `/truncated` before the connection is closed.
 pub const TRUNCATED_SENT_BYTES: usize = 100;
 
-const FILL: [u8; 64 * 1024] = [b'x'; 64 * 1024];
+static FILL: [u8; 64 * 1024] = [b'x'; 64 * 1024];
 
 /// What the handlers need from the server.
 pub struct Routes {
@@ -69,7 +69,10 @@ impl Routes {
 
     async fn api(&self, name: &str) -> Response<Body> {
         let Some(svc) = self.services.iter().rev().find(|s| s.name == name) else {
-            return text(StatusCode::NOT_FOUND, &format!("unknown service {name:?}\n"));
+            return text(
+                StatusCode::NOT_FOUND,
+                &format!("unknown service {name:?}\n"),
+            );
         };
         let latency = sample_latency(svc);
         tokio::time::sleep(latency).await;
@@ -89,8 +92,10 @@ impl Routes {
             jit = svc.jitter.as_millis(),
         );
         let mut resp = full(StatusCode::OK, Bytes::from(body));
-        resp.headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         resp
     }
 
@@ -144,7 +149,9 @@ fn status(code: &str) -> Response<Body> {
 
 fn bytes(n: &str) -> Response<Body> {
     let Some(n) = n.parse::<u64>().ok().filter(|n| *n <= MAX_BYTES) else {
-        return bad_request(&format!("invalid size {n:?}: expected bytes 0..={MAX_BYTES}"));
+        return bad_request(&format!(
+            "invalid size {n:?}: expected bytes 0..={MAX_BYTES}"
+        ));
     };
     let chunk = FILL.len() as u64;
     let chunks = stream::iter((0..n.div_ceil(chunk)).map(move |i| {
@@ -153,8 +160,10 @@ fn bytes(n: &str) -> Response<Body> {
     }));
     let mut resp = Response::new(StreamBody::new(chunks).boxed());
     set_length(&mut resp, n);
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
     resp
 }
 
@@ -198,10 +207,18 @@ fn drip(query: &str) -> Response<Body> {
 fn truncated() -> Response<Body> {
     let frames = stream::unfold(0u8, |step| async move {
         match step {
-            0 => Some((Ok(Frame::data(Bytes::from_static(&FILL[..TRUNCATED_SENT_BYTES]))), 1)),
+            0 => Some((
+                Ok(Frame::data(Bytes::from_static(
+                    &FILL[..TRUNCATED_SENT_BYTES],
+                ))),
+                1,
+            )),
             1 => {
                 tokio::time::sleep(Duration::from_millis(20)).await;
-                Some((Err::<Frame<Bytes>, BoxError>("truncated on purpose".into()), 2))
+                Some((
+                    Err::<Frame<Bytes>, BoxError>("truncated on purpose".into()),
+                    2,
+                ))
             }
             _ => None,
         }
@@ -224,8 +241,10 @@ fn bad_request(msg: &str) -> Response<Body> {
 
 fn text(status: StatusCode, body: &str) -> Response<Body> {
     let mut resp = full(status, Bytes::from(body.to_owned()));
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     resp
 }
 
@@ -236,10 +255,12 @@ fn full(status: StatusCode, body: Bytes) -> Response<Body> {
 }
 
 fn set_length(resp: &mut Response<Body>, len: u64) {
-    resp.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    resp.headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -248,7 +269,10 @@ mod tests {
         let svc: Service = "x=20ms~5ms".parse().unwrap();
         for _ in 0..200 {
             let d = sample_latency(&svc);
-            assert!(d >= Duration::from_millis(15) && d <= Duration::from_millis(25), "{d:?}");
+            assert!(
+                d >= Duration::from_millis(15) && d <= Duration::from_millis(25),
+                "{d:?}"
+            );
         }
     }
 

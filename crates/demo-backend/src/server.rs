@@ -69,7 +69,10 @@ pub async fn accept_http(listener: TcpListener, shared: Shared) {
         match tcp {
             Ok((tcp, _peer)) => {
                 let _ = tcp.set_nodelay(true);
-                shared.counters.http_connections.fetch_add(1, Ordering::Relaxed);
+                shared
+                    .counters
+                    .http_connections
+                    .fetch_add(1, Ordering::Relaxed);
                 tokio::spawn(serve(tcp, shared.clone()));
             }
             Err(e) => accept_error(&e).await,
@@ -98,7 +101,8 @@ pub async fn accept_https(
                     let mut stop = shared.stop.clone();
                     let handshake = async {
                         let start =
-                            LazyConfigAcceptor::new(rustls::server::Acceptor::default(), tcp).await?;
+                            LazyConfigAcceptor::new(rustls::server::Acceptor::default(), tcp)
+                                .await?;
                         if !handshake_delay.is_zero() {
                             tokio::time::sleep(handshake_delay).await;
                         }
@@ -111,7 +115,10 @@ pub async fn accept_https(
                     };
                     match stream {
                         Ok(Ok(stream)) => {
-                            shared.counters.tls_handshakes.fetch_add(1, Ordering::Relaxed);
+                            shared
+                                .counters
+                                .tls_handshakes
+                                .fetch_add(1, Ordering::Relaxed);
                             serve(stream, shared).await;
                         }
                         Ok(Err(e)) => crate::log(&format!("TLS handshake with {peer} failed: {e}")),
@@ -130,7 +137,12 @@ async fn serve<I>(io: I, shared: Shared)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let Shared { routes, counters, mut stop, alive } = shared;
+    let Shared {
+        routes,
+        counters,
+        mut stop,
+        alive,
+    } = shared;
     let service = service_fn(move |req| {
         counters.requests.fetch_add(1, Ordering::Relaxed);
         routes.clone().handle(req)

@@ -1,5 +1,7 @@
 //! `start_in_background` for callers without a runtime (blocking clients).
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on unexpected errors
+
 mod common;
 
 use std::time::Duration;
@@ -30,9 +32,12 @@ fn start_errors_come_back() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("not-a-dir");
     std::fs::write(&file, "x").unwrap();
-    let err = demo_backend::start_in_background(Config { cert_dir: file, ..Config::default() })
-        .err()
-        .expect("cert dir is a file");
+    let err = demo_backend::start_in_background(Config {
+        cert_dir: file,
+        ..Config::default()
+    })
+    .err()
+    .expect("cert dir is a file");
     assert!(matches!(err, demo_backend::Error::CertIo { .. }), "{err}");
 }
 

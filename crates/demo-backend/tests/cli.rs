@@ -1,5 +1,7 @@
 //! The `demo-backend` binary: bad options, signals, start-up line, health check.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on unexpected errors
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -11,9 +13,16 @@ const BIN: &str = env!("CARGO_BIN_EXE_demo-backend");
 /// Runs the binary with `args` (no DEMO_* from the outside) and returns (code, stderr).
 fn run(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
     let mut cmd = assert_cmd::Command::new(BIN);
-    clear_demo_env(cmd.args(args).envs(env.iter().copied()).timeout(Duration::from_secs(20)));
+    clear_demo_env(
+        cmd.args(args)
+            .envs(env.iter().copied())
+            .timeout(Duration::from_secs(20)),
+    );
     let out = cmd.output().expect("run demo-backend");
-    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn clear_demo_env(cmd: &mut assert_cmd::Command) {
@@ -27,7 +36,11 @@ fn clear_demo_env(cmd: &mut assert_cmd::Command) {
 fn assert_usage_error(args: &[&str], env: &[(&str, &str)], want: &str) {
     let (code, stderr) = run(args, env);
     assert_eq!(code, Some(2), "{args:?} {env:?}: {stderr}");
-    assert_eq!(stderr.lines().count(), 1, "{args:?}: not one line: {stderr}");
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "{args:?}: not one line: {stderr}"
+    );
     assert!(stderr.contains(want), "{args:?}: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
@@ -41,11 +54,27 @@ fn bad_services_exit_2_with_the_expected_form() {
 
 #[test]
 fn other_bad_values_exit_2() {
-    assert_usage_error(&["--fail-rate", "2"], &[], r#"invalid fail rate "2": expected a number from 0 to 1"#);
-    assert_usage_error(&["--rtt", "soon"], &[], r#"invalid duration "soon": expected"#);
+    assert_usage_error(
+        &["--fail-rate", "2"],
+        &[],
+        r#"invalid fail rate "2": expected a number from 0 to 1"#,
+    );
+    assert_usage_error(
+        &["--rtt", "soon"],
+        &[],
+        r#"invalid duration "soon": expected"#,
+    );
     assert_usage_error(&["--handshake-delay", "5"], &[], r#"invalid duration "5""#);
-    assert_usage_error(&["--http", "localhost"], &[], r#"invalid listen address "localhost": expected IP:PORT"#);
-    assert_usage_error(&["--hostname", "bad name"], &[], r#"invalid hostname "bad name""#);
+    assert_usage_error(
+        &["--http", "localhost"],
+        &[],
+        r#"invalid listen address "localhost": expected IP:PORT"#,
+    );
+    assert_usage_error(
+        &["--hostname", "bad name"],
+        &[],
+        r#"invalid hostname "bad name""#,
+    );
     assert_usage_error(&["--no-such-flag"], &[], "--no-such-flag");
     assert_usage_error(&["--http", "off", "--https", "off"], &[], "both off");
 }
@@ -73,7 +102,13 @@ impl Server {
             }
         }
         let mut child = cmd
-            .args(["--http", "127.0.0.1:0", "--https", "127.0.0.1:0", "--cert-dir"])
+            .args([
+                "--http",
+                "127.0.0.1:0",
+                "--https",
+                "127.0.0.1:0",
+                "--cert-dir",
+            ])
             .arg(cert_dir)
             .args(extra)
             .stderr(Stdio::piped())
@@ -88,7 +123,9 @@ impl Server {
                 }
             }
         });
-        let line = rx.recv_timeout(Duration::from_secs(20)).expect("start-up line");
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("start-up line");
         let field = |name: &str| {
             line.split_whitespace()
                 .find_map(|w| w.strip_prefix(&format!("{name}=")))
@@ -164,15 +201,30 @@ fn healthcheck_against_running_instance_exits_0() {
     let http = server.http.unwrap().to_string();
     let https = server.https.unwrap().to_string();
 
-    let (code, stderr) = run(&["--healthcheck", "--http", &http, "--cert-dir", cert_dir], &[]);
+    let (code, stderr) = run(
+        &["--healthcheck", "--http", &http, "--cert-dir", cert_dir],
+        &[],
+    );
     assert_eq!(code, Some(0), "{stderr}");
     // HTTPS with the CA when HTTP is off.
-    let (code, stderr) =
-        run(&["--healthcheck", "--http", "off", "--https", &https, "--cert-dir", cert_dir], &[]);
+    let (code, stderr) = run(
+        &[
+            "--healthcheck",
+            "--http",
+            "off",
+            "--https",
+            &https,
+            "--cert-dir",
+            cert_dir,
+        ],
+        &[],
+    );
     assert_eq!(code, Some(0), "{stderr}");
     // Same over the environment.
-    let (code, stderr) =
-        run(&["--healthcheck"], &[("DEMO_HTTP", &http), ("DEMO_CERT_DIR", cert_dir)]);
+    let (code, stderr) = run(
+        &["--healthcheck"],
+        &[("DEMO_HTTP", &http), ("DEMO_CERT_DIR", cert_dir)],
+    );
     assert_eq!(code, Some(0), "{stderr}");
 }
 
@@ -184,9 +236,15 @@ fn healthcheck_against_nothing_exits_1() {
         l.local_addr().unwrap().to_string()
     };
     let cert_dir = dir.path().to_str().unwrap();
-    let (code, stderr) = run(&["--healthcheck", "--http", &free, "--cert-dir", cert_dir], &[]);
+    let (code, stderr) = run(
+        &["--healthcheck", "--http", &free, "--cert-dir", cert_dir],
+        &[],
+    );
     assert_eq!(code, Some(1), "{stderr}");
-    assert!(stderr.contains(&format!("GET http://{free}/health")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("GET http://{free}/health")),
+        "{stderr}"
+    );
     assert!(stderr.contains("ca.pem does not exist"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
@@ -197,9 +255,15 @@ fn port_in_use_exits_1_with_one_line() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let cert_dir = dir.path().to_str().unwrap();
-    let (code, stderr) = run(&["--http", &addr, "--https", "off", "--cert-dir", cert_dir], &[]);
+    let (code, stderr) = run(
+        &["--http", &addr, "--https", "off", "--cert-dir", cert_dir],
+        &[],
+    );
     assert_eq!(code, Some(1), "{stderr}");
-    assert!(stderr.contains(&format!("cannot listen on {addr}")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr}")),
+        "{stderr}"
+    );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
 
@@ -209,7 +273,14 @@ fn unusable_cert_dir_exits_1() {
     let file = dir.path().join("file");
     std::fs::write(&file, "x").unwrap();
     let (code, stderr) = run(
-        &["--http", "127.0.0.1:0", "--https", "127.0.0.1:0", "--cert-dir", file.to_str().unwrap()],
+        &[
+            "--http",
+            "127.0.0.1:0",
+            "--https",
+            "127.0.0.1:0",
+            "--cert-dir",
+            file.to_str().unwrap(),
+        ],
         &[],
     );
     assert_eq!(code, Some(1), "{stderr}");

@@ -1,5 +1,7 @@
 //! Every route over HTTP and HTTPS, with an in-process backend.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on unexpected errors
+
 mod common;
 
 use std::time::{Duration, Instant};
@@ -7,9 +9,12 @@ use std::time::{Duration, Instant};
 use demo_backend::{Config, Running, Service};
 
 async fn backend(dir: &tempfile::TempDir, config: Config) -> Running {
-    demo_backend::start(Config { cert_dir: dir.path().to_path_buf(), ..config })
-        .await
-        .expect("start backend")
+    demo_backend::start(Config {
+        cert_dir: dir.path().to_path_buf(),
+        ..config
+    })
+    .await
+    .expect("start backend")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -30,18 +35,37 @@ async fn health_on_both_listeners() {
 async fn api_service_json_after_latency() {
     let dir = tempfile::tempdir().unwrap();
     let services = vec!["quick=30ms~5ms".parse::<Service>().unwrap()];
-    let b = backend(&dir, Config { services, ..Config::default() }).await;
+    let b = backend(
+        &dir,
+        Config {
+            services,
+            ..Config::default()
+        },
+    )
+    .await;
     let c = common::client(&b.ca_pem_path);
     let t = Instant::now();
-    let r = c.get(format!("{}/api/quick", b.http_url().unwrap())).send().await.unwrap();
+    let r = c
+        .get(format!("{}/api/quick", b.http_url().unwrap()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/json");
     let body = r.text().await.unwrap();
-    assert!(t.elapsed() >= Duration::from_millis(25), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() >= Duration::from_millis(25),
+        "{:?}",
+        t.elapsed()
+    );
     assert!(body.starts_with(r#"{"service":"quick","#), "{body}");
     assert!((200..1000).contains(&body.len()), "{} bytes", body.len());
 
-    let r = c.get(format!("{}/api/nope", b.http_url().unwrap())).send().await.unwrap();
+    let r = c
+        .get(format!("{}/api/nope", b.http_url().unwrap()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
 }
 
@@ -51,7 +75,11 @@ async fn default_services_exist() {
     let b = backend(&dir, Config::default()).await;
     let c = common::client(&b.ca_pem_path);
     for name in ["fast", "slow"] {
-        let r = c.get(format!("{}/api/{name}", b.http_url().unwrap())).send().await.unwrap();
+        let r = c
+            .get(format!("{}/api/{name}", b.http_url().unwrap()))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200, "{name}");
     }
 }
@@ -62,10 +90,22 @@ async fn delay_waits_at_least_that_long() {
     let b = backend(&dir, Config::default()).await;
     let c = common::client(&b.ca_pem_path);
     let t = Instant::now();
-    let r = c.get(format!("{}/delay/50", b.http_url().unwrap())).send().await.unwrap();
+    let r = c
+        .get(format!("{}/delay/50", b.http_url().unwrap()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    assert!(t.elapsed() >= Duration::from_millis(50), "{:?}", t.elapsed());
-    let r = c.get(format!("{}/delay/abc", b.http_url().unwrap())).send().await.unwrap();
+    assert!(
+        t.elapsed() >= Duration::from_millis(50),
+        "{:?}",
+        t.elapsed()
+    );
+    let r = c
+        .get(format!("{}/delay/abc", b.http_url().unwrap()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
 }
 
@@ -73,11 +113,21 @@ async fn delay_waits_at_least_that_long() {
 async fn rtt_delays_every_response() {
     let dir = tempfile::tempdir().unwrap();
     let rtt = Duration::from_millis(40);
-    let b = backend(&dir, Config { rtt, ..Config::default() }).await;
+    let b = backend(
+        &dir,
+        Config {
+            rtt,
+            ..Config::default()
+        },
+    )
+    .await;
     let c = common::client(&b.ca_pem_path);
     for path in ["/health", "/status/204", "/no-such-route"] {
         let t = Instant::now();
-        c.get(format!("{}{path}", b.http_url().unwrap())).send().await.unwrap();
+        c.get(format!("{}{path}", b.http_url().unwrap()))
+            .send()
+            .await
+            .unwrap();
         assert!(t.elapsed() >= rtt, "{path}: {:?}", t.elapsed());
     }
 }
@@ -110,12 +160,20 @@ async fn bytes_sends_exactly_n() {
     let b = backend(&dir, Config::default()).await;
     let c = common::client(&b.ca_pem_path);
     for n in [0usize, 1, 65_536, 200_001] {
-        let r = c.get(format!("{}/bytes/{n}", b.https_url().unwrap())).send().await.unwrap();
+        let r = c
+            .get(format!("{}/bytes/{n}", b.https_url().unwrap()))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.content_length(), Some(n as u64));
         assert_eq!(r.bytes().await.unwrap().len(), n);
     }
     let over = demo_backend::MAX_BYTES + 1;
-    let r = c.get(format!("{}/bytes/{over}", b.http_url().unwrap())).send().await.unwrap();
+    let r = c
+        .get(format!("{}/bytes/{over}", b.http_url().unwrap()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
 }
 
@@ -126,7 +184,10 @@ async fn drip_spreads_the_body() {
     let c = common::client(&b.ca_pem_path);
     let t = Instant::now();
     let mut r = c
-        .get(format!("{}/drip?chunks=4&interval_ms=30", b.http_url().unwrap()))
+        .get(format!(
+            "{}/drip?chunks=4&interval_ms=30",
+            b.http_url().unwrap()
+        ))
         .send()
         .await
         .unwrap();
@@ -140,10 +201,20 @@ async fn drip_spreads_the_body() {
     let body_phase = t.elapsed() - first_at;
     assert_eq!(total, 4 * demo_backend::DRIP_CHUNK_BYTES);
     // Three intervals of 30 ms after the first chunk.
-    assert!(body_phase >= Duration::from_millis(85), "body {body_phase:?}");
-    assert!(headers_at < Duration::from_millis(85), "headers {headers_at:?}");
+    assert!(
+        body_phase >= Duration::from_millis(85),
+        "body {body_phase:?}"
+    );
+    assert!(
+        headers_at < Duration::from_millis(85),
+        "headers {headers_at:?}"
+    );
 
-    let r = c.get(format!("{}/drip?chunks=0", b.http_url().unwrap())).send().await.unwrap();
+    let r = c
+        .get(format!("{}/drip?chunks=0", b.http_url().unwrap()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
 }
 
@@ -151,14 +222,29 @@ async fn drip_spreads_the_body() {
 async fn flaky_follows_the_fail_rate() {
     let dir = tempfile::tempdir().unwrap();
     for (rate, want) in [(1.0, 503), (0.0, 200)] {
-        let b = backend(&dir, Config { fail_rate: rate, ..Config::default() }).await;
+        let b = backend(
+            &dir,
+            Config {
+                fail_rate: rate,
+                ..Config::default()
+            },
+        )
+        .await;
         let c = common::client(&b.ca_pem_path);
         for _ in 0..5 {
-            let r = c.get(format!("{}/flaky", b.http_url().unwrap())).send().await.unwrap();
+            let r = c
+                .get(format!("{}/flaky", b.http_url().unwrap()))
+                .send()
+                .await
+                .unwrap();
             assert_eq!(r.status().as_u16(), want, "rate {rate}");
         }
     }
-    let bad = demo_backend::start(Config { fail_rate: 1.5, ..Config::default() }).await;
+    let bad = demo_backend::start(Config {
+        fail_rate: 1.5,
+        ..Config::default()
+    })
+    .await;
     assert!(matches!(bad, Err(demo_backend::Error::Config(_))));
 }
 
@@ -170,7 +256,10 @@ async fn truncated_is_a_body_error() {
     for base in [b.http_url().unwrap(), b.https_url().unwrap()] {
         let r = c.get(format!("{base}/truncated")).send().await.unwrap();
         assert_eq!(r.status(), 200);
-        assert_eq!(r.content_length(), Some(demo_backend::TRUNCATED_ANNOUNCED_BYTES));
+        assert_eq!(
+            r.content_length(),
+            Some(demo_backend::TRUNCATED_ANNOUNCED_BYTES)
+        );
         let err = r.bytes().await.expect_err("body must fail");
         assert!(err.is_body() || err.is_decode(), "{err:?}");
     }
@@ -181,7 +270,11 @@ async fn redirect_loop_points_to_itself() {
     let dir = tempfile::tempdir().unwrap();
     let b = backend(&dir, Config::default()).await;
     let c = common::client(&b.ca_pem_path);
-    let r = c.get(format!("{}/redirect-loop", b.http_url().unwrap())).send().await.unwrap();
+    let r = c
+        .get(format!("{}/redirect-loop", b.http_url().unwrap()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 302);
     assert_eq!(r.headers()["location"], "/redirect-loop");
 
@@ -220,7 +313,14 @@ async fn hang_never_answers_until_shutdown() {
 async fn handshake_delay_only_on_fresh_connections() {
     let dir = tempfile::tempdir().unwrap();
     let delay = Duration::from_millis(150);
-    let b = backend(&dir, Config { handshake_delay: delay, ..Config::default() }).await;
+    let b = backend(
+        &dir,
+        Config {
+            handshake_delay: delay,
+            ..Config::default()
+        },
+    )
+    .await;
     let c = common::client(&b.ca_pem_path);
     let url = format!("{}/health", b.https_url().unwrap());
 
@@ -244,7 +344,13 @@ async fn keep_alive_reuses_http_connections() {
     let b = backend(&dir, Config::default()).await;
     let c = common::client(&b.ca_pem_path);
     for _ in 0..3 {
-        c.get(format!("{}/health", b.http_url().unwrap())).send().await.unwrap().text().await.unwrap();
+        c.get(format!("{}/health", b.http_url().unwrap()))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
     }
     assert_eq!(b.stats().http_connections, 1);
     assert_eq!(b.stats().requests, 3);
@@ -259,7 +365,11 @@ async fn http2_via_alpn() {
         .tls_backend_preconfigured(common::tls_config(&b.ca_pem_path, &[b"h2", b"http/1.1"]))
         .build()
         .unwrap();
-    let r = c.get(format!("{}/health", b.https_url().unwrap())).send().await.unwrap();
+    let r = c
+        .get(format!("{}/health", b.https_url().unwrap()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.version(), reqwest::Version::HTTP_2);
     assert_eq!(r.status(), 200);
 }
@@ -269,7 +379,11 @@ async fn extra_hostnames_are_in_the_certificate() {
     let dir = tempfile::tempdir().unwrap();
     let b = backend(
         &dir,
-        Config { hostnames: vec!["demo-backend".into()], http: None, ..Config::default() },
+        Config {
+            hostnames: vec!["demo-backend".into()],
+            http: None,
+            ..Config::default()
+        },
     )
     .await;
     assert_eq!(b.http_addr, None);
@@ -281,7 +395,11 @@ async fn extra_hostnames_are_in_the_certificate() {
         .build()
         .unwrap();
     for host in ["demo-backend", "127.0.0.1"] {
-        let r = c.get(format!("https://{host}:{port}/health")).send().await.unwrap();
+        let r = c
+            .get(format!("https://{host}:{port}/health"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200, "{host}");
     }
 }
@@ -290,9 +408,16 @@ async fn extra_hostnames_are_in_the_certificate() {
 async fn port_in_use_is_a_bind_error() {
     let dir = tempfile::tempdir().unwrap();
     let b = backend(&dir, Config::default()).await;
-    let taken = Config { http: b.http_addr, https: None, ..Config::default() };
+    let taken = Config {
+        http: b.http_addr,
+        https: None,
+        ..Config::default()
+    };
     match demo_backend::start(taken).await {
         Err(demo_backend::Error::Bind { addr, .. }) => assert_eq!(Some(addr), b.http_addr),
-        other => panic!("expected a bind error, got {:?}", other.map(|r| r.http_addr)),
+        other => panic!(
+            "expected a bind error, got {:?}",
+            other.map(|r| r.http_addr)
+        ),
     }
 }
