@@ -43,27 +43,38 @@ pub fn dashboard_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// The template variables (name, query) and panel queries of one dashboard.
-pub fn load(file: &Path) -> anyhow::Result<(Vec<DashQuery>, Vec<DashQuery>)> {
+/// A dashboard template variable.
+#[derive(Debug, Clone)]
+pub struct Variable {
+    pub name: String,
+    /// Grafana's variable type: `query`, `custom`, `constant`, `interval`, ...
+    pub kind: String,
+    pub query: String,
+}
+
+/// The template variables and the panel queries of one dashboard.
+pub fn load(file: &Path) -> anyhow::Result<(Vec<Variable>, Vec<DashQuery>)> {
     let text = std::fs::read_to_string(file).with_context(|| format!("read {}", file.display()))?;
-    let json: Value = serde_json::from_str(&text).with_context(|| format!("parse {}", file.display()))?;
+    let json: Value =
+        serde_json::from_str(&text).with_context(|| format!("parse {}", file.display()))?;
     // Dashboards exported for provisioning may wrap the model in {"dashboard": ...}.
     let dash = json.get("dashboard").unwrap_or(&json);
     let mut variables = Vec::new();
     for var in dash["templating"]["list"].as_array().into_iter().flatten() {
-        let name = var["name"].as_str().unwrap_or_default().to_owned();
         let query = match &var["query"] {
             Value::String(s) => s.clone(),
-            Value::Object(o) => o.get("query").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            Value::Object(o) => o
+                .get("query")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
             _ => String::new(),
         };
-        if var["type"].as_str() == Some("query") && !query.trim().is_empty() {
-            variables.push(DashQuery {
-                file: file.to_owned(),
-                origin: Origin::Variable(name),
-                query,
-            });
-        }
+        variables.push(Variable {
+            name: var["name"].as_str().unwrap_or_default().to_owned(),
+            kind: var["type"].as_str().unwrap_or_default().to_owned(),
+            query,
+        });
     }
     let mut panels = Vec::new();
     collect_panels(file, &dash["panels"], &mut panels);

@@ -23,13 +23,20 @@ pub fn bounds_from_config(config: &str) -> anyhow::Result<Vec<f64>> {
         .context("buckets line without [...]")?;
     inner
         .split(',')
-        .map(|s| s.trim().parse::<f64>().with_context(|| format!("bad bucket {s:?}")))
+        .map(|s| {
+            s.trim()
+                .parse::<f64>()
+                .with_context(|| format!("bad bucket {s:?}"))
+        })
         .collect()
 }
 
 /// Index of the bucket holding `value`: buckets are (gt, le], the last is (last, +Inf].
 pub fn bucket_index(bounds: &[f64], value: f64) -> usize {
-    bounds.iter().position(|b| value <= *b).unwrap_or(bounds.len())
+    bounds
+        .iter()
+        .position(|b| value <= *b)
+        .unwrap_or(bounds.len())
 }
 
 fn parse_bound(s: &str) -> anyhow::Result<f64> {
@@ -53,13 +60,28 @@ pub struct Checked {
 /// each series has every bucket exactly once, and per series and bucket the counts over
 /// all periods equal the number of stored raw `field` values in (gt, le]: each value
 /// fell in exactly one bucket and none was lost or counted twice.
-pub fn check(influx: &InfluxServer, db: &str, field: &str, bounds: &[f64]) -> anyhow::Result<Checked> {
-    let raw = influx.query(db, &format!("SELECT \"{field}\" FROM http_request WHERE time > 0 GROUP BY *"))?;
+pub fn check(
+    influx: &InfluxServer,
+    db: &str,
+    field: &str,
+    bounds: &[f64],
+) -> anyhow::Result<Checked> {
+    let raw = influx.query(
+        db,
+        &format!("SELECT \"{field}\" FROM http_request WHERE time > 0 GROUP BY *"),
+    )?;
     let mut expected: BTreeMap<SeriesKey, Vec<u64>> = BTreeMap::new();
     let mut values = 0;
     for s in series(&raw) {
+        // GROUP BY * lists every tag key of the measurement, empty where unset.
+        let key: SeriesKey = s
+            .tags
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let counts = expected
-            .entry(s.tags.clone())
+            .entry(key)
             .or_insert_with(|| vec![0; bounds.len() + 1]);
         for row in &s.values {
             if let Some(v) = row.get(1).and_then(Value::as_f64) {
@@ -79,16 +101,28 @@ pub fn check(influx: &InfluxServer, db: &str, field: &str, bounds: &[f64]) -> an
     // series key -> period time -> bucket index -> count
     let mut got: BTreeMap<SeriesKey, BTreeMap<i64, BTreeMap<usize, u64>>> = BTreeMap::new();
     for s in series(&hist) {
-        let mut key = s.tags.clone();
+        let mut key: SeriesKey = s
+            .tags
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let gt = key.remove("gt").with_context(|| {
-            format!("{bucket_field} row without gt tag (cumulative histogram?): {:?}", s.tags)
+            format!(
+                "{bucket_field} row without gt tag (cumulative histogram?): {:?}",
+                s.tags
+            )
         })?;
         let le = key
             .remove("le")
             .with_context(|| format!("{bucket_field} row without le tag: {:?}", s.tags))?;
         let (gt, le) = (parse_bound(&gt)?, parse_bound(&le)?);
         let idx = bucket_index(bounds, le);
-        let lower = if idx == 0 { f64::NEG_INFINITY } else { bounds[idx - 1] };
+        let lower = if idx == 0 {
+            f64::NEG_INFINITY
+        } else {
+            bounds[idx - 1]
+        };
         let upper = bounds.get(idx).copied().unwrap_or(f64::INFINITY);
         ensure!(
             gt == lower && le == upper,
@@ -99,8 +133,16 @@ pub fn check(influx: &InfluxServer, db: &str, field: &str, bounds: &[f64]) -> an
                 continue;
             };
             let Some(n) = n.as_u64() else { continue };
-            let prev = got.entry(key.clone()).or_default().entry(t).or_default().insert(idx, n);
-            ensure!(prev.is_none(), "bucket {idx} twice in one period of {key:?}");
+            let prev = got
+                .entry(key.clone())
+                .or_default()
+                .entry(t)
+                .or_default()
+                .insert(idx, n);
+            ensure!(
+                prev.is_none(),
+                "bucket {idx} twice in one period of {key:?}"
+            );
         }
     }
 
@@ -109,8 +151,14 @@ pub fn check(influx: &InfluxServer, db: &str, field: &str, bounds: &[f64]) -> an
     if expected_keys != got_keys {
         bail!(
             "{bucket_field}: histogram series differ from raw series\n raw only: {:?}\n histogram only: {:?}",
-            expected_keys.difference(&got_keys).collect::<Vec<_>>(),
-            got_keys.difference(&expected_keys).collect::<Vec<_>>()
+            expected_keys
+                .difference(&got_keys)
+                .take(3)
+                .collect::<Vec<_>>(),
+            got_keys
+                .difference(&expected_keys)
+                .take(3)
+                .collect::<Vec<_>>()
         );
     }
     let mut periods = 0;

@@ -34,11 +34,12 @@ pub fn request(
     body: Option<(&str, &[u8])>,
     timeout: Duration,
 ) -> anyhow::Result<Response> {
-    let mut stream = TcpStream::connect_timeout(&addr, timeout)
-        .with_context(|| format!("connect {addr}"))?;
+    let mut stream =
+        TcpStream::connect_timeout(&addr, timeout).with_context(|| format!("connect {addr}"))?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
-    let mut head = format!("{method} {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let mut head =
+        format!("{method} {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     if let Some((content_type, bytes)) = body {
         head.push_str(&format!(
             "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
@@ -51,7 +52,9 @@ pub fn request(
         stream.write_all(bytes)?;
     }
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).with_context(|| format!("read response from {addr}"))?;
+    stream
+        .read_to_end(&mut raw)
+        .with_context(|| format!("read response from {addr}"))?;
     parse_response(&raw)
 }
 
@@ -139,6 +142,9 @@ mod tests {
 
     #[test]
     fn encodes_query_values() {
-        assert_eq!(urlencode("SELECT a FROM \"b\""), "SELECT%20a%20FROM%20%22b%22");
+        assert_eq!(
+            urlencode("SELECT a FROM \"b\""),
+            "SELECT%20a%20FROM%20%22b%22"
+        );
     }
 }

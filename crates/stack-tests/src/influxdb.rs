@@ -67,7 +67,10 @@ bind-address = "127.0.0.1:{rpc_port}"
         std::fs::write(&config_path, config)?;
         let mut proc = Proc::spawn(
             "influxd",
-            Command::new(bin).arg("run").arg("-config").arg(&config_path),
+            Command::new(bin)
+                .arg("run")
+                .arg("-config")
+                .arg(&config_path),
             &dir.join("influxd.log"),
         )?;
         let addr: SocketAddr = ([127, 0, 0, 1], http_port).into();
@@ -115,7 +118,13 @@ bind-address = "127.0.0.1:{rpc_port}"
     }
 
     /// `SELECT count(field) FROM measurement` over all time (0 when there is no data).
-    pub fn count(&self, db: &str, measurement: &str, field: &str, filter: &str) -> anyhow::Result<u64> {
+    pub fn count(
+        &self,
+        db: &str,
+        measurement: &str,
+        field: &str,
+        filter: &str,
+    ) -> anyhow::Result<u64> {
         let q = format!("SELECT count(\"{field}\") FROM \"{measurement}\" WHERE time > 0 {filter}");
         let v = self.query(db, &q)?;
         Ok(series(&v)
@@ -158,11 +167,19 @@ pub fn series(response: &Value) -> Vec<Series> {
                 .unwrap_or_default();
             let columns = s["columns"]
                 .as_array()
-                .map(|c| c.iter().map(|x| x.as_str().unwrap_or_default().to_owned()).collect())
+                .map(|c| {
+                    c.iter()
+                        .map(|x| x.as_str().unwrap_or_default().to_owned())
+                        .collect()
+                })
                 .unwrap_or_default();
             let values = s["values"]
                 .as_array()
-                .map(|rows| rows.iter().map(|r| r.as_array().cloned().unwrap_or_default()).collect())
+                .map(|rows| {
+                    rows.iter()
+                        .map(|r| r.as_array().cloned().unwrap_or_default())
+                        .collect()
+                })
                 .unwrap_or_default();
             out.push(Series {
                 name: s["name"].as_str().unwrap_or_default().to_owned(),

@@ -44,7 +44,10 @@ impl Point {
 
     /// The tag value of `key`, if set.
     pub fn tag_value(&self, key: &str) -> Option<&str> {
-        self.tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.tags
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The float field `key`, if set.
@@ -61,7 +64,12 @@ impl Point {
         let mut tags = self.tags.clone();
         tags.sort();
         for (k, v) in &tags {
-            let _ = write!(line, ",{}={}", escape(k, &[',', '=', ' ']), escape(v, &[',', '=', ' ']));
+            let _ = write!(
+                line,
+                ",{}={}",
+                escape(k, &[',', '=', ' ']),
+                escape(v, &[',', '=', ' '])
+            );
         }
         for (i, (k, v)) in self.fields.iter().enumerate() {
             line.push(if i == 0 { ' ' } else { ',' });

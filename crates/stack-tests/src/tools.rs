@@ -91,7 +91,9 @@ pub fn require_tools(test: &str) -> anyhow::Result<Option<Tools>> {
         }
     };
     if in_ci() {
-        anyhow::bail!("{test}: {missing} not found (CI=true); run `make tools` (scripts/install-tools.sh)");
+        anyhow::bail!(
+            "{test}: {missing} not found (CI=true); run `make tools` (scripts/install-tools.sh)"
+        );
     }
     eprintln!("SKIPPED {test}: {missing} not found; run make tools");
     println!("SKIPPED {test}: {missing} not found; run make tools");

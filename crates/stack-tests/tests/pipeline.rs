@@ -1,0 +1,560 @@
+//! End-to-end pipeline: line protocol (hand-made and from the four probes) over UDP and
+//! TCP -> Telegraf with the shipped config -> InfluxDB 1.8 -> counts, histograms,
+//! every dashboard query and probe-report.
+//!
+//! Needs Telegraf and influxd (`make tools`); without them the tests print a SKIPPED line,
+//! and fail under CI=true. Phase 2 needs the workspace binaries (`cargo build --workspace --bins`).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, bail, ensure};
+use serde_json::Value;
+use stack_tests::dashboards::{self, QueryContext};
+use stack_tests::histogram;
+use stack_tests::influxdb::{InfluxServer, series};
+use stack_tests::lineproto::Point;
+use stack_tests::procs::{Proc, free_tcp_port, wait_until};
+use stack_tests::telegraf::{self, Settings, Telegraf};
+use stack_tests::tools::{Tools, in_ci, probe_bin_dir, require_tools, workspace_root};
+
+const DB: &str = "probes";
+const SCENARIOS: [&str; 4] = ["sync-fresh", "sync-reused", "async-fresh", "async-reused"];
+const ERROR_CLASSES: [&str; 9] = [
+    "dns", "connect", "tls", "timeout", "http_4xx", "http_5xx", "body", "redirect", "other",
+];
+/// (measurement, field counted) for the "nothing lost" check.
+const COUNTED: [(&str, &str); 4] = [
+    ("http_request", "total_ms"),
+    ("http_error", "count"),
+    ("probe_round", "total_ms"),
+    ("probe_sink", "sent"),
+];
+
+/// InfluxDB and Telegraf (stopped first on drop), with their temp dir.
+struct Stack {
+    telegraf: Telegraf,
+    influx: InfluxServer,
+    dir: tempfile::TempDir,
+    telegraf_version: String,
+}
+
+fn start_stack(tools: &Tools, config_dir: &Path) -> anyhow::Result<Stack> {
+    let dir = tempfile::Builder::new().prefix("stack-tests-").tempdir()?;
+    let influx = InfluxServer::start(&tools.influxd, dir.path())?;
+    influx.create_database(DB)?;
+    let settings = Settings {
+        influx_url: influx.url(),
+        bucket: DB.to_owned(),
+        // The shipped 30 s period stays; SIGTERM pushes the open period.
+        histogram_period: "30s".to_owned(),
+        flush_interval: "1s".to_owned(),
+        interval: "1s".to_owned(),
+    };
+    let telegraf = Telegraf::start(
+        &tools.telegraf,
+        config_dir,
+        &settings,
+        &dir.path().join("telegraf.log"),
+    )?;
+    Ok(Stack {
+        telegraf,
+        influx,
+        telegraf_version: telegraf::version(&tools.telegraf)?,
+        dir,
+    })
+}
+
+fn now_ns() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or_default()
+}
+
+/// Counts of points per (measurement, scenario).
+type Counts = BTreeMap<(String, String), u64>;
+
+/// Hand-made points following the metric schema, with total_ms values on and around the
+/// bucket bounds; distinct timestamps so InfluxDB keeps every one.
+fn synthetic_points(start_ns: i64) -> Vec<Point> {
+    let totals = [
+        0.4, 5.0, 5.5, 10.0, 42.0, 100.0, 100.1, 750.0, 4999.9, 5000.0, 5000.1, 12000.0,
+    ];
+    let mut points = Vec::new();
+    let mut t = start_ns;
+    let mut next = || {
+        t += 1_000;
+        t
+    };
+    for scenario in SCENARIOS {
+        for (i, total) in totals.iter().enumerate() {
+            let reused = i % 2 == 1;
+            let status = if i == 7 { 503 } else { 200 };
+            let mut p = Point::new("http_request", next())
+                .tag("scenario", scenario)
+                .tag(
+                    "target",
+                    if i % 3 == 0 {
+                        "synth-slow"
+                    } else {
+                        "synth-fast"
+                    },
+                )
+                .tag("domain", "synthetic.localhost")
+                .tag("method", "GET")
+                .tag("status", &status.to_string())
+                .tag("reused", if reused { "true" } else { "false" })
+                .tag(
+                    "dns",
+                    if reused {
+                        "none"
+                    } else if i % 4 == 0 {
+                        "cached"
+                    } else {
+                        "lookup"
+                    },
+                )
+                .float("total_ms", *total)
+                .float("ttfb_ms", total * 0.6)
+                .float("body_ms", total * 0.1);
+            if !reused {
+                p = p
+                    .float("dns_ms", 1.5)
+                    .float("connect_ms", 2.5)
+                    .float("tls_ms", 7.25);
+            }
+            points.push(p.int("status_code", status).int("body_bytes", 381));
+        }
+        for class in ERROR_CLASSES {
+            points.push(
+                Point::new("http_error", next())
+                    .tag("scenario", scenario)
+                    // 4xx/5xx go with a response (the 503 above); the rest never got one.
+                    .tag(
+                        "target",
+                        if class.starts_with("http_") {
+                            "synth-fast"
+                        } else {
+                            "synth-fail"
+                        },
+                    )
+                    .tag("domain", "synthetic.localhost")
+                    .tag("error_class", class)
+                    .int("count", 1)
+                    .float("elapsed_ms", 3.5),
+            );
+        }
+        for round in 0..3 {
+            points.push(
+                Point::new("probe_round", next())
+                    .tag("scenario", scenario)
+                    .float("total_ms", 120.0 + f64::from(round))
+                    .int("requests", 7)
+                    .int("errors", 3),
+            );
+            points.push(
+                Point::new("probe_sink", next())
+                    .tag("scenario", scenario)
+                    .tag("sink", "telegraf")
+                    .int("sent", 10 * (i64::from(round) + 1))
+                    .int("dropped", 0),
+            );
+        }
+    }
+    points
+}
+
+fn count_points(points: &[Point]) -> Counts {
+    let mut counts = Counts::new();
+    for p in points {
+        let scenario = p.tag_value("scenario").unwrap_or_default().to_owned();
+        *counts.entry((p.measurement.clone(), scenario)).or_default() += 1;
+    }
+    counts
+}
+
+/// Sends lines over UDP in datagrams of at most ~8 KiB.
+fn send_udp(addr: SocketAddr, lines: &[String]) -> anyhow::Result<()> {
+    let socket = UdpSocket::bind("127.0.0.1:0")?;
+    let mut datagram = String::new();
+    for line in lines {
+        if !datagram.is_empty() && datagram.len() + line.len() > 8000 {
+            socket.send_to(datagram.as_bytes(), addr)?;
+            datagram.clear();
+        }
+        datagram.push_str(line);
+        datagram.push('\n');
+    }
+    if !datagram.is_empty() {
+        socket.send_to(datagram.as_bytes(), addr)?;
+    }
+    Ok(())
+}
+
+fn send_tcp(addr: SocketAddr, lines: &[String]) -> anyhow::Result<()> {
+    let mut stream = TcpStream::connect(addr)?;
+    for line in lines {
+        stream.write_all(line.as_bytes())?;
+        stream.write_all(b"\n")?;
+    }
+    stream.flush()?;
+    stream.shutdown(std::net::Shutdown::Write)?;
+    Ok(())
+}
+
+/// Stored counts per (measurement, scenario).
+fn stored_counts(influx: &InfluxServer) -> anyhow::Result<Counts> {
+    let mut counts = Counts::new();
+    for (measurement, field) in COUNTED {
+        let q = format!(
+            "SELECT count(\"{field}\") FROM \"{measurement}\" WHERE time > 0 GROUP BY \"scenario\""
+        );
+        for s in series(&influx.query(DB, &q)?) {
+            let n = s
+                .values
+                .first()
+                .and_then(|r| r.get(1))
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
+            let scenario = s.tags.get("scenario").cloned().unwrap_or_default();
+            counts.insert((measurement.to_owned(), scenario), n);
+        }
+    }
+    Ok(counts)
+}
+
+fn total(counts: &Counts) -> u64 {
+    counts.values().sum()
+}
+
+/// Waits until InfluxDB holds at least what was sent (Telegraf flushes every second).
+fn wait_for_counts(
+    influx: &InfluxServer,
+    telegraf: &mut Telegraf,
+    want: &Counts,
+) -> anyhow::Result<()> {
+    let mut last = Counts::new();
+    let result = wait_until("points in InfluxDB", Duration::from_secs(60), || {
+        telegraf.proc.ensure_running()?;
+        last = stored_counts(influx)?;
+        Ok(want
+            .iter()
+            .all(|(k, n)| last.get(k).copied().unwrap_or(0) >= *n))
+    });
+    result.with_context(|| format!("sent {want:?}\nstored {last:?}"))
+}
+
+/// Phase 1: hand-made points, half over UDP and half over TCP.
+fn send_synthetic(stack: &Stack) -> anyhow::Result<Counts> {
+    let points = synthetic_points(now_ns() - 5_000_000_000);
+    let lines: Vec<String> = points.iter().map(Point::encode).collect();
+    let (udp, tcp) = lines.split_at(lines.len() / 2);
+    send_udp(stack.telegraf.udp, udp)?;
+    send_tcp(stack.telegraf.tcp, tcp)?;
+    Ok(count_points(&points))
+}
+
+/// The workspace binary `name`, or an error saying how to build it.
+fn workspace_bin(name: &str) -> anyhow::Result<PathBuf> {
+    let path = probe_bin_dir().join(name);
+    ensure!(
+        path.is_file(),
+        "{} not found; run `cargo build --workspace --bins` (or set PROBE_BIN_DIR)",
+        path.display()
+    );
+    Ok(path)
+}
+
+/// The demo backend on free ports: (process, https port, CA path).
+fn start_demo_backend(dir: &Path) -> anyhow::Result<(Proc, u16, PathBuf)> {
+    let bin = workspace_bin("demo-backend")?;
+    let cert_dir = dir.join("demo-certs");
+    let mut proc = Proc::spawn(
+        "demo-backend",
+        Command::new(bin)
+            .args([
+                "--http",
+                "127.0.0.1:0",
+                "--https",
+                "127.0.0.1:0",
+                "--cert-dir",
+            ])
+            .arg(&cert_dir),
+        &dir.join("demo-backend.log"),
+    )?;
+    let mut ready = None;
+    wait_until("demo-backend listening", Duration::from_secs(60), || {
+        proc.ensure_running()?;
+        ready = proc
+            .log_text()
+            .lines()
+            .find(|l| l.starts_with("demo-backend: listening"))
+            .map(str::to_owned);
+        Ok(ready.is_some())
+    })?;
+    let line = ready.unwrap_or_default();
+    let field = |key: &str| {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(key))
+            .map(str::to_owned)
+            .with_context(|| format!("no {key} in {line:?}"))
+    };
+    let https: SocketAddr = field("https=")?.parse()?;
+    let ca = PathBuf::from(field("ca=")?);
+    Ok((proc, https.port(), ca))
+}
+
+/// Parses the probe's closing stderr line
+/// `...: done: ... points http_request=N http_error=N probe_round=N probe_sink=N sink=S sent=N dropped=N`.
+fn parse_done_line(stderr: &str) -> anyhow::Result<BTreeMap<String, String>> {
+    let line = stderr
+        .lines()
+        .rev()
+        .find(|l| l.contains(": done:"))
+        .with_context(|| format!("no done line in probe stderr:\n{stderr}"))?;
+    Ok(line
+        .split_whitespace()
+        .filter_map(|w| w.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect())
+}
+
+/// Phase 2: the four probes against the demo backend, each for a few rounds.
+fn run_probes(stack: &Stack) -> anyhow::Result<Counts> {
+    let (mut backend, https_port, ca) = start_demo_backend(stack.dir.path())?;
+    let closed_port = free_tcp_port()?;
+    let mut counts = Counts::new();
+    for (i, scenario) in SCENARIOS.iter().enumerate() {
+        let telegraf_url = if i % 2 == 0 {
+            format!("udp://{}", stack.telegraf.udp)
+        } else {
+            format!("tcp://{}", stack.telegraf.tcp)
+        };
+        let out = Command::new(workspace_bin(&format!("probe-{scenario}"))?)
+            .args(["--sink", "telegraf", "--telegraf", &telegraf_url])
+            .args([
+                "--interval",
+                "0s",
+                "--rounds",
+                "3",
+                "--timeout",
+                "5s",
+                "--ca-cert",
+            ])
+            .arg(&ca)
+            .arg(format!("fast=https://localhost:{https_port}/api/fast"))
+            .arg(format!("slow=https://localhost:{https_port}/api/slow"))
+            .arg(format!("fail=http://127.0.0.1:{closed_port}/api/fast"))
+            .env_remove("PROBE_TARGETS")
+            .output()?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        ensure!(
+            out.status.success(),
+            "probe-{scenario} failed ({}):\n{stderr}",
+            out.status
+        );
+        let done = parse_done_line(&stderr)?;
+        ensure!(
+            done.get("dropped").map(String::as_str) == Some("0"),
+            "probe-{scenario} dropped points: {stderr}"
+        );
+        let mut sent = 0;
+        for (measurement, _) in COUNTED {
+            let n: u64 = done
+                .get(measurement)
+                .with_context(|| format!("no {measurement}= in done line: {stderr}"))?
+                .parse()?;
+            sent += n;
+            counts.insert((measurement.to_owned(), (*scenario).to_owned()), n);
+        }
+        ensure!(
+            done.get("sent").map(String::as_str) == Some(sent.to_string().as_str()),
+            "probe-{scenario}: sink sent differs from the point counts: {stderr}"
+        );
+        ensure!(
+            counts[&("http_request".to_owned(), (*scenario).to_owned())] == 6,
+            "probe-{scenario}: {stderr}"
+        );
+        ensure!(
+            counts[&("http_error".to_owned(), (*scenario).to_owned())] == 3,
+            "probe-{scenario}: {stderr}"
+        );
+    }
+    backend.terminate(Duration::from_secs(30))?;
+    Ok(counts)
+}
+
+fn merge(a: &Counts, b: &Counts) -> Counts {
+    let mut out = a.clone();
+    for (k, n) in b {
+        *out.entry(k.clone()).or_default() += n;
+    }
+    out
+}
+
+/// Runs every dashboard query; returns the labels of the queries checked.
+fn check_dashboards(influx: &InfluxServer, from_ms: i64) -> anyhow::Result<Vec<String>> {
+    let dir = workspace_root().join("grafana").join("dashboards");
+    let files = dashboards::dashboard_files(&dir)?;
+    ensure!(!files.is_empty(), "no dashboards in {}", dir.display());
+    let mut checked = Vec::new();
+    let mut problems = Vec::new();
+    for file in files {
+        let (variables, panels) = dashboards::load(&file)?;
+        let mut ctx = QueryContext {
+            from_ms,
+            to_ms: now_ns() / 1_000_000 + 60_000,
+            interval: "10s".to_owned(),
+            interval_ms: 10_000,
+            vars: BTreeMap::new(),
+        };
+        for var in &variables {
+            let values: Vec<String> = match var.kind.as_str() {
+                "query" => {
+                    let q = ctx.substitute(&var.query);
+                    let label = format!("{} variable ${}", file.display(), var.name);
+                    let v = influx.query(DB, &q).with_context(|| label.clone())?;
+                    checked.push(format!("{label}: {q}"));
+                    series(&v)
+                        .iter()
+                        .flat_map(|s| {
+                            let col =
+                                s.col("value")
+                                    .unwrap_or(if s.columns.len() > 1 { 1 } else { 0 });
+                            s.values.iter().filter_map(move |r| {
+                                r.get(col).and_then(Value::as_str).map(str::to_owned)
+                            })
+                        })
+                        .collect()
+                }
+                "custom" => var.query.split(',').map(|s| s.trim().to_owned()).collect(),
+                "constant" | "textbox" => vec![var.query.clone()],
+                _ => continue,
+            };
+            if values.is_empty() {
+                problems.push(format!(
+                    "{} variable ${} has no values",
+                    file.display(),
+                    var.name
+                ));
+                continue;
+            }
+            ctx.vars
+                .insert(var.name.clone(), dashboards::regex_alternation(&values));
+        }
+        for panel in &panels {
+            let q = ctx.substitute(&panel.query);
+            let v = influx.query(DB, &q).with_context(|| panel.label())?;
+            if series(&v).iter().all(|s| s.values.is_empty()) {
+                problems.push(format!("{} returned no data: {q}", panel.label()));
+            }
+            checked.push(format!("{}: {q}", panel.label()));
+        }
+    }
+    if !problems.is_empty() {
+        bail!("dashboard queries:\n  {}", problems.join("\n  "));
+    }
+    Ok(checked)
+}
+
+/// `probe-report` reading this InfluxDB prints the table with every scenario.
+fn check_probe_report(influx: &InfluxServer) -> anyhow::Result<()> {
+    let out = Command::new(workspace_bin("probe-report")?)
+        .args([
+            "--influx-url",
+            &influx.url(),
+            "--influx-bucket",
+            DB,
+            "--since",
+            "15m",
+        ])
+        .env_remove("INFLUX_TOKEN")
+        .output()?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    ensure!(
+        out.status.success(),
+        "probe-report failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    for scenario in ["sync", "async", "fresh", "reused"] {
+        ensure!(
+            stdout.contains(scenario),
+            "probe-report output lacks {scenario}:\n{stdout}"
+        );
+    }
+    println!("probe-report:\n{stdout}");
+    Ok(())
+}
+
+#[test]
+fn pipeline_end_to_end() -> anyhow::Result<()> {
+    let Some(tools) = require_tools("pipeline test")? else {
+        return Ok(());
+    };
+    let started = Instant::now();
+    let from_ms = now_ns() / 1_000_000 - 3_600_000;
+    let mut stack = start_stack(&tools, &telegraf::shipped_dir())?;
+    let result = (|| -> anyhow::Result<()> {
+        // Phase 1: hand-made points.
+        let synthetic = send_synthetic(&stack)?;
+        // Phase 2: the probes, when built.
+        let probes = match run_probes(&stack) {
+            Ok(counts) => counts,
+            Err(e) if !in_ci() && workspace_bin("probe-sync-fresh").is_err() => {
+                eprintln!("SKIPPED pipeline phase 2 (probes): {e:#}");
+                Counts::new()
+            }
+            Err(e) => return Err(e),
+        };
+        let sent = merge(&synthetic, &probes);
+        wait_for_counts(&stack.influx, &mut stack.telegraf, &sent)?;
+        // SIGTERM pushes the open histogram period and flushes the output.
+        stack.telegraf.stop()?;
+        let stored = stored_counts(&stack.influx)?;
+        ensure!(
+            stored == sent,
+            "nothing lost, nothing extra:\n sent   {sent:?}\n stored {stored:?}"
+        );
+
+        let bounds = histogram::bounds_from_config(&std::fs::read_to_string(
+            telegraf::shipped_dir().join("telegraf.conf"),
+        )?)?;
+        let hist_total = histogram::check(&stack.influx, DB, "total_ms", &bounds)?;
+        let hist_ttfb = histogram::check(&stack.influx, DB, "ttfb_ms", &bounds)?;
+        println!("histogram total_ms: {hist_total:?}; ttfb_ms: {hist_ttfb:?}");
+
+        let queries = check_dashboards(&stack.influx, from_ms)?;
+        println!("dashboard queries checked:");
+        for q in &queries {
+            println!("  {q}");
+        }
+        if !probes.is_empty() {
+            check_probe_report(&stack.influx)?;
+        }
+        println!(
+            "pipeline: {} points sent, {} stored, {} dashboard queries ok, telegraf {}, influxdb {} ({:.1}s)",
+            total(&sent),
+            total(&stored),
+            queries.len(),
+            stack.telegraf_version,
+            stack.influx.version,
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    })();
+    result
+        .with_context(|| {
+            format!(
+                "logs in {} (kept); telegraf log tail:\n{}",
+                stack.dir.path().display(),
+                stack.telegraf.proc.log_tail(30)
+            )
+        })
+        .inspect_err(|_| stack.dir.disable_cleanup(true))
+}
