@@ -24,6 +24,7 @@ pub fn render(report: &Report) -> String {
 
 fn round_table(out: &mut String, report: &Report) {
     let title = match report.targets {
+        0 => "round time".to_string(),
         1 => "round time, 1 target".to_string(),
         n => format!("round time, {n} targets"),
     };

@@ -21,7 +21,8 @@ pub struct Summary {
 /// Summarizes durations given in ms; `None` when there is no usable value.
 ///
 /// Negative and non-finite values are ignored. Values are recorded in whole
-/// microseconds, so percentiles are exact to 3 significant digits.
+/// microseconds; a percentile is the high end of its histogram bucket (HDR
+/// convention: never below the true value), exact to 3 significant digits.
 pub fn summarize(values_ms: &[f64]) -> Option<Summary> {
     let mut hist = Histogram::<u64>::new(3).ok()?;
     for &ms in values_ms {
