@@ -72,7 +72,12 @@ fn clap_exit(name: &str, error: clap::Error) -> ExitCode {
         _ => {
             let text = error.to_string();
             let first = text.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
-            eprintln!("{name}: error: {first} (see --help)");
+            // clap lists the accepted values of an enum on a later line; keep them.
+            let expected = match error.get(clap::error::ContextKind::ValidValue) {
+                Some(clap::error::ContextValue::Strings(valid)) => format!(": expected one of {}", valid.join(", ")),
+                _ => String::new(),
+            };
+            eprintln!("{name}: error: {first}{expected} (see --help)");
             ExitCode::from(USAGE)
         }
     }
