@@ -13,6 +13,13 @@ use std::time::Duration;
 
 pub use backend::{Backend, ReadyLine, parse_ready_line};
 
+/// Default backend services: a sync-fresh round costs the most, async-reused the least.
+pub const DEFAULT_SERVICES: &str = "fast=20ms~2ms,slow=40ms~3ms";
+/// Default extra TLS handshake delay of the backend.
+pub const DEFAULT_HANDSHAKE_DELAY: &str = "35ms";
+/// Default emulated round trip of the backend.
+pub const DEFAULT_RTT: &str = "0ms";
+
 /// What can make the demo fail.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {

@@ -3,7 +3,9 @@
 use anyhow::{Context, Result};
 use clap::Parser;
 use probe_report::cli::{duration_arg, parse_or_exit, services_arg, ServiceList};
-use probe_report::demo::{DemoConfig, run_demo};
+use probe_report::demo::{
+    DEFAULT_HANDSHAKE_DELAY, DEFAULT_RTT, DEFAULT_SERVICES, DemoConfig, run_demo,
+};
 use probe_report::render;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,13 +26,13 @@ struct Cli {
     #[arg(long)]
     bin_dir: Option<PathBuf>,
     /// The backend's services, one probe target each
-    #[arg(long, default_value = "fast=20ms~2ms,slow=40ms~3ms", value_parser = services_arg)]
+    #[arg(long, default_value = DEFAULT_SERVICES, value_parser = services_arg)]
     services: ServiceList,
     /// Extra delay the backend adds to every TLS handshake
-    #[arg(long, default_value = "35ms", value_parser = duration_arg)]
+    #[arg(long, default_value = DEFAULT_HANDSHAKE_DELAY, value_parser = duration_arg)]
     handshake_delay: Duration,
     /// Emulated network round trip, per request
-    #[arg(long, default_value = "0ms", value_parser = duration_arg)]
+    #[arg(long, default_value = DEFAULT_RTT, value_parser = duration_arg)]
     rtt: Duration,
     /// Pause between rounds of a probe
     #[arg(long, default_value = "100ms", value_parser = duration_arg)]

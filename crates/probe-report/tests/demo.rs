@@ -1,0 +1,92 @@
+//! End to end: `probe-demo --rounds 5` against the real demo backend and probes.
+//!
+//! Needs `demo-backend` and the four `probe-*` binaries, built with
+//! `cargo build --workspace --bins`; found in `PROBE_BIN_DIR`, else in
+//! `target/debug`. Under `CI=true` a missing binary fails the test; otherwise
+//! the test prints a loud SKIP line.
+
+use assert_cmd::Command;
+use probe_report::demo::{DEFAULT_HANDSHAKE_DELAY, DEFAULT_RTT, DEFAULT_SERVICES};
+use probe_report::model::{parse_duration, parse_services};
+use probe_report::{LatencyModel, Report, Scenario, parse_line_protocol};
+use std::path::PathBuf;
+
+/// Measured median / model prediction must lie in this range. The model counts
+/// only the injected delays (service latency, handshake delay), so real TLS
+/// and TCP work, debug builds and a shared CPU make rounds slower, never faster
+/// (beyond the jitter of a few ms).
+const RATIO_RANGE: std::ops::RangeInclusive<f64> = 0.85..=2.0;
+
+fn bin_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("PROBE_BIN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/debug"));
+    let mut names: Vec<String> = Scenario::ALL.iter().map(|s| s.binary_name()).collect();
+    names.push("demo-backend".into());
+    let missing: Vec<&String> = names.iter().filter(|n| !dir.join(n).is_file()).collect();
+    if missing.is_empty() {
+        return Some(dir);
+    }
+    let message = format!(
+        "missing {missing:?} in {}; build them with `cargo build --workspace --bins` or set PROBE_BIN_DIR",
+        dir.display()
+    );
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{message}");
+    }
+    eprintln!("\n*** SKIP probe-demo end-to-end test: {message} ***\n");
+    None
+}
+
+#[test]
+fn demo_runs_end_to_end_and_shows_the_pattern() {
+    let Some(dir) = bin_dir() else { return };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let points = tmp.path().join("out/points.lp");
+    let out = Command::cargo_bin("probe-demo")
+        .expect("binary built")
+        .args(["--rounds", "5", "--out"])
+        .arg(&points)
+        .arg("--bin-dir")
+        .arg(&dir)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "probe-demo failed:\n{stderr}\n{stdout}");
+    assert!(stderr.contains("[4/4] async-reused round 5/5"), "progress:\n{stderr}");
+    assert!(stdout.contains("round time, 2 targets"), "{stdout}");
+    assert!(stdout.contains(&format!("raw points: {}", points.display())), "{stdout}");
+
+    // Recompute the table from the raw points, as the binary does.
+    let text = std::fs::read_to_string(&points).expect("points file");
+    let samples = parse_line_protocol(&text).expect("valid line protocol");
+    let model = LatencyModel {
+        services: parse_services(DEFAULT_SERVICES).expect("valid"),
+        rtt: parse_duration(DEFAULT_RTT).expect("valid"),
+        handshake_delay: parse_duration(DEFAULT_HANDSHAKE_DELAY).expect("valid"),
+    };
+    let report = Report::new(&samples, Some(&model));
+    let p50 = |s: Scenario| report.p50_ms(s).unwrap_or_else(|| panic!("no rounds for {s}"));
+    for scenario in Scenario::ALL {
+        let cell = report.cell(scenario);
+        assert_eq!(cell.round.map(|r| r.count), Some(5), "{scenario}");
+        assert_eq!(report.phase_row(scenario).requests, 10, "{scenario}");
+        let ratio = cell.ratio.expect("model given");
+        assert!(
+            RATIO_RANGE.contains(&ratio),
+            "{scenario}: p50 {:.1} ms vs model {:.1} ms (ratio {ratio:.2}) outside {RATIO_RANGE:?}",
+            p50(scenario),
+            cell.model_ms.unwrap_or_default()
+        );
+    }
+    use Scenario::*;
+    assert!(p50(SyncFresh) > p50(SyncReused), "{stdout}");
+    assert!(p50(SyncFresh) > p50(AsyncFresh), "{stdout}");
+    for other in [SyncFresh, SyncReused, AsyncFresh] {
+        assert!(p50(AsyncReused) < p50(other), "async-reused vs {other}:\n{stdout}");
+    }
+    // Fresh connections never reuse; reused ones do after the first round.
+    assert_eq!(report.phase_row(SyncFresh).reused_pct, Some(0.0));
+    assert!(report.phase_row(AsyncReused).reused_pct.is_some_and(|p| p >= 50.0));
+}
