@@ -25,7 +25,7 @@ pub struct Args {
     pub interval: Duration,
 
     /// Rounds to run; 0 runs until stopped (SIGINT/SIGTERM)
-    #[arg(long, env = "PROBE_ROUNDS", default_value_t = 0, value_name = "N")]
+    #[arg(long, env = "PROBE_ROUNDS", default_value_t = 0, value_name = "N", value_parser = rounds)]
     pub rounds: u64,
 
     /// Time limit of one request, connection setup and body included
@@ -80,6 +80,10 @@ pub enum SinkKind {
 
 fn duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s.trim()).map_err(|_| "expected a duration like 500ms, 3s or 1m".to_owned())
+}
+
+fn rounds(s: &str) -> Result<u64, String> {
+    s.trim().parse().map_err(|_| "expected a whole number of rounds, 0 to run until stopped".to_owned())
 }
 
 fn positive_duration(s: &str) -> Result<Duration, String> {
