@@ -29,7 +29,12 @@ async fn probe(config: &Config) -> anyhow::Result<()> {
     let Start { stop, mut recorder } = Start::new(config)?;
     {
         let (timing, client) = client(config)?;
-        join_all(config.targets.iter().map(|t| timing.send(client.get(t.url.clone())))).await;
+        let warm_up = join_all(config.targets.iter().map(|t| timing.send(client.get(t.url.clone()))));
+        // A signal during the warm-up ends the probe without waiting for it.
+        tokio::select! {
+            _ = warm_up => {}
+            () = stop.wait() => {}
+        }
     }
     warm_up_done(&recorder);
     let (timing, client) = client(config)?;
