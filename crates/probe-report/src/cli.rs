@@ -15,7 +15,10 @@ pub fn parse_or_exit<T: Parser>() -> T {
         Err(e) if !e.use_stderr() => e.exit(),
         Err(e) => {
             let text = e.to_string();
-            let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
+            let line = text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("invalid arguments");
             eprintln!("{line}");
             std::process::exit(USAGE_EXIT);
         }
@@ -50,7 +53,9 @@ pub struct ServiceList(pub Vec<Service>);
 
 /// A clap value parser for `NAME=LATENCY[~JITTER],...`.
 pub fn services_arg(text: &str) -> Result<ServiceList, String> {
-    parse_services(text).map(ServiceList).map_err(|e| e.to_string())
+    parse_services(text)
+        .map(ServiceList)
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

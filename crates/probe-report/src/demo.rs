@@ -131,8 +131,10 @@ pub fn run_demo(config: &DemoConfig, progress: &mut dyn Write) -> Result<Report,
     drop(backend);
 
     let text = std::fs::read_to_string(&config.out).map_err(io(&config.out))?;
-    let samples = parse_line_protocol(&text)
-        .map_err(|source| DemoError::Points { path: config.out.clone(), source })?;
+    let samples = parse_line_protocol(&text).map_err(|source| DemoError::Points {
+        path: config.out.clone(),
+        source,
+    })?;
     Ok(Report::new(&samples, Some(&config.model())))
 }
 

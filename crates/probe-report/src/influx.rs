@@ -25,7 +25,9 @@ pub enum InfluxError {
         cause: String,
     },
     /// HTTP 401.
-    #[error("InfluxDB at {url} rejected the request as unauthorized (HTTP 401: {message}); check --influx-token / INFLUX_TOKEN")]
+    #[error(
+        "InfluxDB at {url} rejected the request as unauthorized (HTTP 401: {message}); check --influx-token / INFLUX_TOKEN"
+    )]
     Unauthorized {
         /// The base URL.
         url: String,
@@ -71,14 +73,19 @@ pub struct InfluxSource {
 /// 2: error counts.
 pub fn queries(since: Duration) -> String {
     let range = format!("time > now() - {}ms", since.as_millis().max(1));
-    let phases: Vec<String> = Phase::ALL.iter().map(|p| format!("\"{}\"", p.field())).collect();
+    let phases: Vec<String> = Phase::ALL
+        .iter()
+        .map(|p| format!("\"{}\"", p.field()))
+        .collect();
     [
         format!(r#"SELECT "total_ms" FROM "probe_round" WHERE {range} GROUP BY "scenario""#),
         format!(
             r#"SELECT {} FROM "http_request" WHERE {range} GROUP BY "scenario","reused","target""#,
             phases.join(",")
         ),
-        format!(r#"SELECT "count" FROM "http_error" WHERE {range} GROUP BY "scenario","error_class""#),
+        format!(
+            r#"SELECT "count" FROM "http_error" WHERE {range} GROUP BY "scenario","error_class""#
+        ),
     ]
     .join("; ")
 }
@@ -108,11 +115,18 @@ impl InfluxSource {
         let body = response.text().map_err(unreachable)?;
         if status.as_u16() == 401 {
             let message = error_message(&body);
-            return Err(InfluxError::Unauthorized { url: self.url.clone(), message });
+            return Err(InfluxError::Unauthorized {
+                url: self.url.clone(),
+                message,
+            });
         }
         if !status.is_success() {
             let message = error_message(&body);
-            return Err(InfluxError::Http { url: self.url.clone(), status: status.as_u16(), message });
+            return Err(InfluxError::Http {
+                url: self.url.clone(),
+                status: status.as_u16(),
+                message,
+            });
         }
         samples_from_response(&body)
     }
@@ -150,7 +164,12 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 /// The message of an InfluxDB error body (`{"error":..}` or `{"message":..}`), else the text.
 fn error_message(body: &str) -> String {
     let json: Option<Value> = serde_json::from_str(body).ok();
-    let field = |k: &str| json.as_ref().and_then(|j| j.get(k)).and_then(Value::as_str).map(str::to_string);
+    let field = |k: &str| {
+        json.as_ref()
+            .and_then(|j| j.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     field("error")
         .or_else(|| field("message"))
         .unwrap_or_else(|| body.trim().chars().take(200).collect())
@@ -172,8 +191,16 @@ pub fn samples_from_response(body: &str) -> Result<Samples, InfluxError> {
         if let Some(error) = result.get("error").and_then(Value::as_str) {
             return Err(InfluxError::Query(error.to_string()));
         }
-        let statement = result.get("statement_id").and_then(Value::as_u64).unwrap_or(i as u64);
-        for series in result.get("series").and_then(Value::as_array).into_iter().flatten() {
+        let statement = result
+            .get("statement_id")
+            .and_then(Value::as_u64)
+            .unwrap_or(i as u64);
+        for series in result
+            .get("series")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             add_series(&mut samples, statement, &Series::new(series)?);
         }
     }
@@ -202,7 +229,11 @@ impl<'a> Series<'a> {
             .and_then(Value::as_array)
             .map(|v| v.iter().filter_map(Value::as_array).collect())
             .unwrap_or_default();
-        Ok(Series { tags: series.get("tags").and_then(Value::as_object), columns, rows })
+        Ok(Series {
+            tags: series.get("tags").and_then(Value::as_object),
+            columns,
+            rows,
+        })
     }
 
     fn tag(&self, key: &str) -> Option<&'a str> {
@@ -242,7 +273,11 @@ fn add_series(samples: &mut Samples, statement: u64, series: &Series<'_>) {
             }
             2 => {
                 let count = series.number(row, "count").unwrap_or(1.0).max(0.0) as u64;
-                samples.add_errors(scenario, series.tag("error_class").unwrap_or("other"), count);
+                samples.add_errors(
+                    scenario,
+                    series.tag("error_class").unwrap_or("other"),
+                    count,
+                );
             }
             _ => {}
         }
@@ -280,19 +315,35 @@ mod tests {
 
     #[test]
     fn empty_results_give_empty_samples() {
-        let samples = samples_from_response(r#"{"results":[{"statement_id":0},{"statement_id":1}]}"#)
-            .expect("valid");
+        let samples =
+            samples_from_response(r#"{"results":[{"statement_id":0},{"statement_id":1}]}"#)
+                .expect("valid");
         assert!(samples.is_empty());
     }
 
     #[test]
     fn errors_in_body_are_reported() {
-        let err = samples_from_response(r#"{"results":[{"statement_id":0,"error":"database not found: probes"}]}"#)
-            .expect_err("statement error");
-        assert_eq!(err.to_string(), "InfluxDB query failed: database not found: probes");
-        let err = samples_from_response(r#"{"error":"error parsing query"}"#).expect_err("top error");
-        assert_eq!(err.to_string(), "InfluxDB query failed: error parsing query");
-        assert!(matches!(samples_from_response("<html>"), Err(InfluxError::Response(_))));
-        assert_eq!(error_message(r#"{"code":"unauthorized","message":"unauthorized access"}"#), "unauthorized access");
+        let err = samples_from_response(
+            r#"{"results":[{"statement_id":0,"error":"database not found: probes"}]}"#,
+        )
+        .expect_err("statement error");
+        assert_eq!(
+            err.to_string(),
+            "InfluxDB query failed: database not found: probes"
+        );
+        let err =
+            samples_from_response(r#"{"error":"error parsing query"}"#).expect_err("top error");
+        assert_eq!(
+            err.to_string(),
+            "InfluxDB query failed: error parsing query"
+        );
+        assert!(matches!(
+            samples_from_response("<html>"),
+            Err(InfluxError::Response(_))
+        ));
+        assert_eq!(
+            error_message(r#"{"code":"unauthorized","message":"unauthorized access"}"#),
+            "unauthorized access"
+        );
     }
 }

@@ -121,8 +121,9 @@ probe_sink,scenario=sync-fresh,sink=stdout sent=5i,dropped=0i 170000000000000000
 
     #[test]
     fn bad_line_names_its_number() {
-        let err = parse_line_protocol("probe_round,scenario=sync-fresh total_ms=1\nnot line protocol\n")
-            .expect_err("second line is bad");
+        let err =
+            parse_line_protocol("probe_round,scenario=sync-fresh total_ms=1\nnot line protocol\n")
+                .expect_err("second line is bad");
         assert_eq!(err.line, 2);
         assert!(err.to_string().starts_with("line 2: "), "{err}");
     }

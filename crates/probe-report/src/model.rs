@@ -19,7 +19,9 @@ pub struct Service {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ModelError {
     /// An entry is not `NAME=LATENCY[~JITTER]`.
-    #[error("invalid service '{0}': expected NAME=LATENCY[~JITTER], e.g. fast=20ms or fast=20ms~2ms")]
+    #[error(
+        "invalid service '{0}': expected NAME=LATENCY[~JITTER], e.g. fast=20ms or fast=20ms~2ms"
+    )]
     Entry(String),
     /// A duration cannot be read.
     #[error("invalid duration '{0}': expected e.g. 20ms, 1.5s")]
@@ -77,7 +79,11 @@ pub struct LatencyModel {
 impl LatencyModel {
     /// Predicted cost of one request to `service`, in ms.
     pub fn request_ms(&self, service: &Service, fresh: bool) -> f64 {
-        let handshake = if fresh { self.handshake_delay } else { Duration::ZERO };
+        let handshake = if fresh {
+            self.handshake_delay
+        } else {
+            Duration::ZERO
+        };
         (self.rtt + service.latency + handshake).as_secs_f64() * 1000.0
     }
 
@@ -124,9 +130,18 @@ mod tests {
 
     #[test]
     fn rejects_bad_services() {
-        assert_eq!(parse_services("fast"), Err(ModelError::Entry("fast".into())));
-        assert_eq!(parse_services("=20ms"), Err(ModelError::Entry("=20ms".into())));
-        assert_eq!(parse_services("fast=soon"), Err(ModelError::Duration("soon".into())));
+        assert_eq!(
+            parse_services("fast"),
+            Err(ModelError::Entry("fast".into()))
+        );
+        assert_eq!(
+            parse_services("=20ms"),
+            Err(ModelError::Entry("=20ms".into()))
+        );
+        assert_eq!(
+            parse_services("fast=soon"),
+            Err(ModelError::Duration("soon".into()))
+        );
         assert_eq!(parse_services(""), Err(ModelError::Empty));
     }
 }

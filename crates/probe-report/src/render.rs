@@ -49,7 +49,8 @@ fn row(out: &mut String, label: &str, fresh: &str, reused: &str) {
 }
 
 fn p50(cell: &Cell) -> String {
-    cell.round.map_or("-".into(), |r| format!("{:.1} ms", r.p50_ms))
+    cell.round
+        .map_or("-".into(), |r| format!("{:.1} ms", r.p50_ms))
 }
 
 fn spread(cell: &Cell) -> String {
@@ -80,7 +81,11 @@ fn phase_table(out: &mut String, report: &Report) {
         let _ = write!(out, "{:<14}", row.scenario.as_str());
         for phase in Phase::ALL {
             let value = row.median_ms.get(phase.label()).copied().flatten();
-            let _ = write!(out, "{:>8}", value.map_or("-".into(), |v| format!("{v:.1}")));
+            let _ = write!(
+                out,
+                "{:>8}",
+                value.map_or("-".into(), |v| format!("{v:.1}"))
+            );
         }
         let reused = row.reused_pct.map_or("-".into(), |p| format!("{p:.0}%"));
         let errors: u64 = row.errors.values().sum();

@@ -60,7 +60,12 @@ impl Report {
                     (Some(r), Some(m)) if m > 0.0 => Some(r.p50_ms / m),
                     _ => None,
                 };
-                Cell { scenario, round, model_ms, ratio }
+                Cell {
+                    scenario,
+                    round,
+                    model_ms,
+                    ratio,
+                }
             })
             .collect();
         let phases = Scenario::ALL
@@ -80,7 +85,12 @@ impl Report {
                 }
             })
             .collect();
-        Report { targets: samples.target_count(), cells, phases, model: model.cloned() }
+        Report {
+            targets: samples.target_count(),
+            cells,
+            phases,
+            model: model.cloned(),
+        }
     }
 
     /// The cell of one scenario.

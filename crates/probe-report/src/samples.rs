@@ -116,7 +116,9 @@ impl Samples {
     /// Records one `probe_round.total_ms`.
     pub fn add_round(&mut self, scenario: Scenario, total_ms: f64) {
         if total_ms.is_finite() {
-            self.scenarios[scenario.index()].round_total_ms.push(total_ms);
+            self.scenarios[scenario.index()]
+                .round_total_ms
+                .push(total_ms);
         }
     }
 

@@ -18,11 +18,20 @@ fn probe_report() -> Command {
 #[test]
 fn report_from_a_points_file() {
     let out = probe_report()
-        .args(["--file", "tests/fixtures/points.lp", "--model", "fast=20ms~2ms,slow=40ms~3ms"])
+        .args([
+            "--file",
+            "tests/fixtures/points.lp",
+            "--model",
+            "fast=20ms~2ms,slow=40ms~3ms",
+        ])
         .args(["--handshake-delay", "35ms"])
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
 }
 
@@ -56,7 +65,11 @@ fn empty_file_says_no_data() {
 fn bad_line_protocol_names_the_line() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("bad.lp");
-    std::fs::write(&path, "probe_round,scenario=sync-fresh total_ms=1\ngarbage here\n").expect("write");
+    std::fs::write(
+        &path,
+        "probe_round,scenario=sync-fresh total_ms=1\ngarbage here\n",
+    )
+    .expect("write");
     probe_report()
         .arg("--file")
         .arg(&path)
@@ -85,7 +98,9 @@ fn fake_influx(status: &str, body: &'static str) -> (String, mpsc::Receiver<Stri
     let status = status.to_string();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let Ok((mut stream, _)) = listener.accept() else { return };
+        let Ok((mut stream, _)) = listener.accept() else {
+            return;
+        };
         let mut head = String::new();
         let mut reader = BufReader::new(stream.try_clone().expect("clone"));
         let mut line = String::new();
@@ -117,49 +132,81 @@ const INFLUX_DATA: &str = r#"{"results":[
 fn report_from_influx_sends_query_and_token() {
     let (url, request) = fake_influx("200 OK", INFLUX_DATA);
     let out = probe_report()
-        .args(["--influx-url", &url, "--influx-token", "s3cret", "--since", "5m", "--json"])
+        .args([
+            "--influx-url",
+            &url,
+            "--influx-token",
+            "s3cret",
+            "--since",
+            "5m",
+            "--json",
+        ])
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let head = request.recv().expect("request seen");
     assert!(head.starts_with("GET /query?db=probes&q=SELECT"), "{head}");
     assert!(head.contains("now%28%29+-+300000ms"), "{head}");
     assert!(head.contains("&epoch=ms"), "{head}");
-    assert!(head.to_lowercase().contains("authorization: token s3cret"), "{head}");
+    assert!(
+        head.to_lowercase().contains("authorization: token s3cret"),
+        "{head}"
+    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(json["cells"][0]["round"]["count"], 2);
     // HDR histogram, 3 significant digits.
     let close = |v: &serde_json::Value, expected: f64| {
-        v.as_f64().is_some_and(|v| (v - expected).abs() / expected < 1e-3)
+        v.as_f64()
+            .is_some_and(|v| (v - expected).abs() / expected < 1e-3)
     };
     assert!(close(&json["cells"][3]["round"]["p50_ms"], 40.0), "{json}");
-    assert!(close(&json["phases"][0]["median_ms"]["tls"], 35.0), "{json}");
+    assert!(
+        close(&json["phases"][0]["median_ms"]["tls"], 35.0),
+        "{json}"
+    );
 }
 
 #[test]
 fn influx_401_is_explained() {
-    let (url, _request) = fake_influx("401 Unauthorized", r#"{"code":"unauthorized","message":"unauthorized access"}"#);
+    let (url, _request) = fake_influx(
+        "401 Unauthorized",
+        r#"{"code":"unauthorized","message":"unauthorized access"}"#,
+    );
     probe_report()
         .args(["--influx-url", &url])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("unauthorized (HTTP 401: unauthorized access)"))
+        .stderr(predicate::str::contains(
+            "unauthorized (HTTP 401: unauthorized access)",
+        ))
         .stderr(predicate::str::contains("INFLUX_TOKEN"));
 }
 
 #[test]
 fn influx_query_error_is_shown() {
-    let (url, _request) = fake_influx("200 OK", r#"{"results":[{"statement_id":0,"error":"database not found: probes"}]}"#);
+    let (url, _request) = fake_influx(
+        "200 OK",
+        r#"{"results":[{"statement_id":0,"error":"database not found: probes"}]}"#,
+    );
     probe_report()
         .args(["--influx-url", &url])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("InfluxDB query failed: database not found: probes"));
+        .stderr(predicate::str::contains(
+            "InfluxDB query failed: database not found: probes",
+        ));
 }
 
 #[test]
 fn influx_without_data_says_so() {
-    let (url, _request) = fake_influx("200 OK", r#"{"results":[{"statement_id":0},{"statement_id":1},{"statement_id":2}]}"#);
+    let (url, _request) = fake_influx(
+        "200 OK",
+        r#"{"results":[{"statement_id":0},{"statement_id":1},{"statement_id":2}]}"#,
+    );
     probe_report()
         .args(["--influx-url", &url, "--influx-bucket", "mine"])
         .assert()
@@ -174,19 +221,57 @@ fn assert_usage_error(mut cmd: Command, args: &[&str], bad_value: &str, expected
     assert_eq!(out.status.code(), Some(2), "{args:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
-    assert!(stderr.contains(bad_value) && stderr.contains(expected), "{args:?}: {stderr}");
+    assert!(
+        stderr.contains(bad_value) && stderr.contains(expected),
+        "{args:?}: {stderr}"
+    );
     assert!(out.stdout.is_empty());
 }
 
 #[test]
 fn bad_report_flags_exit_2() {
-    assert_usage_error(probe_report(), &["--since", "soon"], "'soon'", "expected a duration");
-    assert_usage_error(probe_report(), &["--since", "0s"], "'0s'", "greater than zero");
-    assert_usage_error(probe_report(), &["--influx-url", "localhost:8086"], "'localhost:8086'", "expected an http:// or https:// URL");
-    assert_usage_error(probe_report(), &["--model", "fast"], "'fast'", "expected NAME=LATENCY");
-    assert_usage_error(probe_report(), &["--model", "fast=quick"], "'quick'", "expected e.g. 20ms");
-    assert_usage_error(probe_report(), &["--rtt=-1ms"], "'-1ms'", "expected a duration");
-    assert_usage_error(probe_report(), &["--frobnicate"], "'--frobnicate'", "unexpected argument");
+    assert_usage_error(
+        probe_report(),
+        &["--since", "soon"],
+        "'soon'",
+        "expected a duration",
+    );
+    assert_usage_error(
+        probe_report(),
+        &["--since", "0s"],
+        "'0s'",
+        "greater than zero",
+    );
+    assert_usage_error(
+        probe_report(),
+        &["--influx-url", "localhost:8086"],
+        "'localhost:8086'",
+        "expected an http:// or https:// URL",
+    );
+    assert_usage_error(
+        probe_report(),
+        &["--model", "fast"],
+        "'fast'",
+        "expected NAME=LATENCY",
+    );
+    assert_usage_error(
+        probe_report(),
+        &["--model", "fast=quick"],
+        "'quick'",
+        "expected e.g. 20ms",
+    );
+    assert_usage_error(
+        probe_report(),
+        &["--rtt=-1ms"],
+        "'-1ms'",
+        "expected a duration",
+    );
+    assert_usage_error(
+        probe_report(),
+        &["--frobnicate"],
+        "'--frobnicate'",
+        "unexpected argument",
+    );
 }
 
 #[test]
@@ -198,8 +283,18 @@ fn bad_demo_flags_exit_2() {
     };
     assert_usage_error(demo(), &["--rounds", "0"], "'0'", "not in 1..");
     assert_usage_error(demo(), &["--rounds", "many"], "'many'", "invalid digit");
-    assert_usage_error(demo(), &["--services", "fast=20"], "'20'", "expected e.g. 20ms");
-    assert_usage_error(demo(), &["--handshake-delay", "x"], "'x'", "expected a duration");
+    assert_usage_error(
+        demo(),
+        &["--services", "fast=20"],
+        "'20'",
+        "expected e.g. 20ms",
+    );
+    assert_usage_error(
+        demo(),
+        &["--handshake-delay", "x"],
+        "'x'",
+        "expected a duration",
+    );
 }
 
 #[test]
@@ -213,5 +308,7 @@ fn demo_without_binaries_names_the_missing_one() {
         .arg(dir.path().join("out/points.lp"))
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("probe-sync-fresh not found; build the binaries first"));
+        .stderr(predicate::str::contains(
+            "probe-sync-fresh not found; build the binaries first",
+        ));
 }

@@ -53,10 +53,19 @@ fn demo_runs_end_to_end_and_shows_the_pattern() {
         .expect("runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "probe-demo failed:\n{stderr}\n{stdout}");
-    assert!(stderr.contains("[4/4] async-reused round 5/5"), "progress:\n{stderr}");
+    assert!(
+        out.status.success(),
+        "probe-demo failed:\n{stderr}\n{stdout}"
+    );
+    assert!(
+        stderr.contains("[4/4] async-reused round 5/5"),
+        "progress:\n{stderr}"
+    );
     assert!(stdout.contains("round time, 2 targets"), "{stdout}");
-    assert!(stdout.contains(&format!("raw points: {}", points.display())), "{stdout}");
+    assert!(
+        stdout.contains(&format!("raw points: {}", points.display())),
+        "{stdout}"
+    );
 
     // Recompute the table from the raw points, as the binary does.
     let text = std::fs::read_to_string(&points).expect("points file");
@@ -67,7 +76,11 @@ fn demo_runs_end_to_end_and_shows_the_pattern() {
         handshake_delay: parse_duration(DEFAULT_HANDSHAKE_DELAY).expect("valid"),
     };
     let report = Report::new(&samples, Some(&model));
-    let p50 = |s: Scenario| report.p50_ms(s).unwrap_or_else(|| panic!("no rounds for {s}"));
+    let p50 = |s: Scenario| {
+        report
+            .p50_ms(s)
+            .unwrap_or_else(|| panic!("no rounds for {s}"))
+    };
     for scenario in Scenario::ALL {
         let cell = report.cell(scenario);
         assert_eq!(cell.round.map(|r| r.count), Some(5), "{scenario}");
@@ -84,9 +97,17 @@ fn demo_runs_end_to_end_and_shows_the_pattern() {
     assert!(p50(SyncFresh) > p50(SyncReused), "{stdout}");
     assert!(p50(SyncFresh) > p50(AsyncFresh), "{stdout}");
     for other in [SyncFresh, SyncReused, AsyncFresh] {
-        assert!(p50(AsyncReused) < p50(other), "async-reused vs {other}:\n{stdout}");
+        assert!(
+            p50(AsyncReused) < p50(other),
+            "async-reused vs {other}:\n{stdout}"
+        );
     }
     // Fresh connections never reuse; reused ones do after the first round.
     assert_eq!(report.phase_row(SyncFresh).reused_pct, Some(0.0));
-    assert!(report.phase_row(AsyncReused).reused_pct.is_some_and(|p| p >= 50.0));
+    assert!(
+        report
+            .phase_row(AsyncReused)
+            .reused_pct
+            .is_some_and(|p| p >= 50.0)
+    );
 }

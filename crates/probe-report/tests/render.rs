@@ -9,7 +9,12 @@ use std::time::Duration;
 /// fresh requests with a TLS step, reused ones without (but the first round).
 fn samples() -> Samples {
     let mut samples = Samples::default();
-    let bases = [(Scenario::SyncFresh, 130.0), (Scenario::SyncReused, 60.0), (Scenario::AsyncFresh, 75.0), (Scenario::AsyncReused, 40.0)];
+    let bases = [
+        (Scenario::SyncFresh, 130.0),
+        (Scenario::SyncReused, 60.0),
+        (Scenario::AsyncFresh, 75.0),
+        (Scenario::AsyncReused, 40.0),
+    ];
     for (scenario, base) in bases {
         for i in 0..10 {
             samples.add_round(scenario, base + f64::from(i));
@@ -26,7 +31,8 @@ fn samples() -> Samples {
                 request.phases_ms[Phase::Tls as usize] = tls_ms;
                 request.phases_ms[Phase::Ttfb as usize] = Some(service_ms + 0.5);
                 request.phases_ms[Phase::Body as usize] = Some(0.1);
-                request.phases_ms[Phase::Total as usize] = Some(service_ms + 1.0 + tls_ms.unwrap_or(0.0));
+                request.phases_ms[Phase::Total as usize] =
+                    Some(service_ms + 1.0 + tls_ms.unwrap_or(0.0));
                 samples.add_request(scenario, &request);
             }
         }
@@ -47,7 +53,10 @@ fn model() -> LatencyModel {
 #[test]
 fn table_with_model() {
     let text = render(&Report::new(&samples(), Some(&model())));
-    assert!(text.lines().all(|l| l.chars().count() <= 80), "over 80 columns:\n{text}");
+    assert!(
+        text.lines().all(|l| l.chars().count() <= 80),
+        "over 80 columns:\n{text}"
+    );
     insta::assert_snapshot!(text);
 }
 

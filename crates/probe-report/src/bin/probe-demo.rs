@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use probe_report::cli::{duration_arg, parse_or_exit, services_arg, ServiceList};
+use probe_report::cli::{ServiceList, duration_arg, parse_or_exit, services_arg};
 use probe_report::demo::{
     DEFAULT_HANDSHAKE_DELAY, DEFAULT_RTT, DEFAULT_SERVICES, DemoConfig, run_demo,
 };

@@ -71,7 +71,10 @@ fn run(cli: &Cli) -> Result<()> {
                 token: cli.influx_token.clone(),
             };
             let since = humantime::format_duration(cli.since);
-            let source = format!("InfluxDB {} bucket '{}', last {since}", cli.influx_url, cli.influx_bucket);
+            let source = format!(
+                "InfluxDB {} bucket '{}', last {since}",
+                cli.influx_url, cli.influx_bucket
+            );
             (influx.fetch(cli.since)?, source)
         }
     };

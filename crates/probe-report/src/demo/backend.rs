@@ -25,9 +25,14 @@ pub struct ReadyLine {
 pub fn parse_ready_line(line: &str) -> Option<ReadyLine> {
     let rest = line.trim().strip_prefix("demo-backend: listening ")?;
     let (addrs, ca) = rest.split_once(" ca=")?;
-    let https = addrs.split_whitespace().find_map(|t| t.strip_prefix("https="))?;
+    let https = addrs
+        .split_whitespace()
+        .find_map(|t| t.strip_prefix("https="))?;
     let https_port = https.rsplit_once(':')?.1.parse().ok()?;
-    Some(ReadyLine { https_port, ca: PathBuf::from(ca.trim()) })
+    Some(ReadyLine {
+        https_port,
+        ca: PathBuf::from(ca.trim()),
+    })
 }
 
 /// The backend's `--services` value, e.g. `fast=20ms~2ms,slow=40ms`.
@@ -39,7 +44,11 @@ pub fn services_flag(services: &[Service]) -> String {
             if s.jitter.is_zero() {
                 format!("{}={latency}", s.name)
             } else {
-                format!("{}={latency}~{}", s.name, humantime::format_duration(s.jitter))
+                format!(
+                    "{}={latency}~{}",
+                    s.name,
+                    humantime::format_duration(s.jitter)
+                )
             }
         })
         .collect();
@@ -62,13 +71,19 @@ impl Backend {
             .args(["--http", "off", "--https", "127.0.0.1:0", "--cert-dir"])
             .arg(cert_dir)
             .args(["--services", &services_flag(&config.services)])
-            .args(["--handshake-delay", &humantime::format_duration(config.handshake_delay).to_string()])
+            .args([
+                "--handshake-delay",
+                &humantime::format_duration(config.handshake_delay).to_string(),
+            ])
             .args(["--rtt", &humantime::format_duration(config.rtt).to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|source| DemoError::Spawn { bin: bin.clone(), source })?;
+            .map_err(|source| DemoError::Spawn {
+                bin: bin.clone(),
+                source,
+            })?;
         let stderr = child.stderr.take().map(BufReader::new);
         let kept = Arc::new(Mutex::new(Vec::<String>::new()));
         let (tx, rx) = mpsc::channel();
@@ -88,7 +103,13 @@ impl Backend {
                 }
             });
         }
-        let mut backend = Backend { child, ready: ReadyLine { https_port: 0, ca: PathBuf::new() } };
+        let mut backend = Backend {
+            child,
+            ready: ReadyLine {
+                https_port: 0,
+                ca: PathBuf::new(),
+            },
+        };
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
             match rx.recv_timeout(Duration::from_millis(100)) {
@@ -104,7 +125,10 @@ impl Backend {
                     // Let the reader thread collect the last lines.
                     std::thread::sleep(Duration::from_millis(100));
                     let stderr = kept.lock().map(|k| k.join("\n")).unwrap_or_default();
-                    return Err(DemoError::BackendNotReady { timeout: READY_TIMEOUT, stderr });
+                    return Err(DemoError::BackendNotReady {
+                        timeout: READY_TIMEOUT,
+                        stderr,
+                    });
                 }
             }
         }
@@ -151,10 +175,16 @@ mod tests {
         );
         assert_eq!(
             ready,
-            Some(ReadyLine { https_port: 40123, ca: PathBuf::from("/tmp/x y/ca.pem") })
+            Some(ReadyLine {
+                https_port: 40123,
+                ca: PathBuf::from("/tmp/x y/ca.pem")
+            })
         );
         assert_eq!(parse_ready_line("demo-backend: starting"), None);
-        assert_eq!(parse_ready_line("demo-backend: listening http=off https=off ca=/c"), None);
+        assert_eq!(
+            parse_ready_line("demo-backend: listening http=off https=off ca=/c"),
+            None
+        );
     }
 
     #[test]

@@ -28,11 +28,17 @@ fn run_one(
 ) -> Result<(), DemoError> {
     let bin = config.bin_dir.join(scenario.binary_name());
     let targets = config.services.iter().map(|s| {
-        format!("{0}=https://localhost:{1}/api/{0}", s.name, ready.https_port)
+        format!(
+            "{0}=https://localhost:{1}/api/{0}",
+            s.name, ready.https_port
+        )
     });
     let mut child = Command::new(&bin)
         .args(["--sink", "stdout", "--rounds", &config.rounds.to_string()])
-        .args(["--interval", &humantime::format_duration(config.interval).to_string()])
+        .args([
+            "--interval",
+            &humantime::format_duration(config.interval).to_string(),
+        ])
         .arg("--ca-cert")
         .arg(&ready.ca)
         .args(targets)
@@ -41,7 +47,10 @@ fn run_one(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|source| DemoError::Spawn { bin: bin.clone(), source })?;
+        .map_err(|source| DemoError::Spawn {
+            bin: bin.clone(),
+            source,
+        })?;
 
     let stderr_thread = child.stderr.take().map(|mut stderr| {
         std::thread::spawn(move || {
@@ -50,8 +59,14 @@ fn run_one(
             text
         })
     });
-    let io = |source| DemoError::Io { path: config.out.clone(), source };
-    let mut out = OpenOptions::new().append(true).open(&config.out).map_err(io)?;
+    let io = |source| DemoError::Io {
+        path: config.out.clone(),
+        source,
+    };
+    let mut out = OpenOptions::new()
+        .append(true)
+        .open(&config.out)
+        .map_err(io)?;
     let live = std::io::stderr().is_terminal();
     let label = format!("[{step}/4] {:<13}", scenario.as_str());
     let mut rounds = 0;
@@ -69,9 +84,15 @@ fn run_one(
         }
     }
     let status = child.wait().map_err(io)?;
-    let stderr = stderr_thread.and_then(|t| t.join().ok()).unwrap_or_default();
+    let stderr = stderr_thread
+        .and_then(|t| t.join().ok())
+        .unwrap_or_default();
     let end = if live { "\r" } else { "" };
-    let _ = writeln!(progress, "{end}{label}round {rounds}/{} done", config.rounds);
+    let _ = writeln!(
+        progress,
+        "{end}{label}round {rounds}/{} done",
+        config.rounds
+    );
     if !status.success() {
         return Err(DemoError::ProbeFailed {
             probe: scenario.binary_name(),
