@@ -76,7 +76,7 @@ pub struct Args {
     pub fail_rate: f64,
 
     /// Instead of serving: check GET /health on the --http port (or HTTPS
-    /// with the CA when HTTP is off) and that <cert-dir>/ca.pem exists; exit 0 or 1
+    /// with the CA when HTTP is off) and that `<cert-dir>/ca.pem` exists; exit 0 or 1
     #[arg(long)]
     pub healthcheck: bool,
 }

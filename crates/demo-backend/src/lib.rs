@@ -8,7 +8,7 @@
 //! | `GET /health` | 200 `ok` |
 //! | `/api/{name}` | JSON (a few hundred bytes) after the service's `latency ± jitter` |
 //! | `/delay/{ms}` | 200 after `ms` milliseconds |
-//! | `/status/{code}` | that status (100..=599, else 400; a 1xx cannot be a final response, hyper turns it into 500) |
+//! | `/status/{code}` | that status (100..=599, else 400; a 1xx other than 101 cannot be a final response, hyper turns it into 500) |
 //! | `/bytes/{n}` | `n` bytes (at most 100 MiB, else 400) |
 //! | `/drip?chunks=N&interval_ms=M` | N chunks of 64 bytes, the first with the headers, then one every M ms (defaults 5 and 100) |
 //! | `/flaky` | 503 with probability `fail_rate`, else 200 |
@@ -75,6 +75,7 @@ use routes::Routes;
 use server::{Counters, Shared};
 
 /// A started backend. Shuts down on [`Running::shutdown`] or on drop.
+#[derive(Debug)]
 pub struct Running {
     /// Bound address of the HTTP listener, if enabled.
     pub http_addr: Option<SocketAddr>,

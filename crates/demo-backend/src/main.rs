@@ -38,11 +38,13 @@ async fn serve(args: &Args) -> anyhow::Result<()> {
         );
         std::process::exit(2);
     }
+    // Handlers first: a signal right after the start-up line must not kill us.
+    let signals = Signals::install()?;
     let running = demo_backend::start(args.to_config())
         .await
         .context("cannot start")?;
     eprintln!("{}", running.listening_line());
-    wait_for_signal().await?;
+    signals.wait().await;
     eprintln!("demo-backend: shutting down");
     running.shutdown_and_wait().await;
     Ok(())
@@ -55,13 +57,25 @@ async fn healthcheck(args: &Args) -> anyhow::Result<()> {
     }
 }
 
-async fn wait_for_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+/// SIGTERM and SIGINT, caught from installation on.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> anyhow::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            term: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+            int: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
+        })
     }
-    Ok(())
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
 }

@@ -36,8 +36,7 @@ fn start_errors_come_back() {
         cert_dir: file,
         ..Config::default()
     })
-    .err()
-    .expect("cert dir is a file");
+    .expect_err("cert dir is a file");
     assert!(matches!(err, demo_backend::Error::CertIo { .. }), "{err}");
 }
 

@@ -327,6 +327,8 @@ async fn handshake_delay_only_on_fresh_connections() {
     let t = Instant::now();
     c.get(&url).send().await.unwrap().text().await.unwrap();
     let fresh = t.elapsed();
+    // Let the client put the connection back into its pool.
+    tokio::time::sleep(Duration::from_millis(50)).await;
     let t = Instant::now();
     c.get(&url).send().await.unwrap().text().await.unwrap();
     let reused = t.elapsed();
@@ -339,21 +341,37 @@ async fn handshake_delay_only_on_fresh_connections() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn keep_alive_reuses_http_connections() {
+async fn keep_alive_serves_many_requests_on_one_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let dir = tempfile::tempdir().unwrap();
     let b = backend(&dir, Config::default()).await;
-    let c = common::client(&b.ca_pem_path);
-    for _ in 0..3 {
-        c.get(format!("{}/health", b.http_url().unwrap()))
-            .send()
-            .await
-            .unwrap()
-            .text()
+    let mut tcp = tokio::net::TcpStream::connect(b.http_addr.unwrap())
+        .await
+        .unwrap();
+    for i in 0..3 {
+        tcp.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
             .await
             .unwrap();
+        // Read one whole response: headers, then the 2-byte body "ok".
+        let mut buf = Vec::new();
+        while !buf.ends_with(b"\r\n\r\nok") {
+            let mut chunk = [0u8; 256];
+            let n = tcp.read(&mut chunk).await.unwrap();
+            assert_ne!(n, 0, "connection closed after {i} responses");
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        assert!(
+            buf.starts_with(b"HTTP/1.1 200 OK"),
+            "{}",
+            String::from_utf8_lossy(&buf)
+        );
     }
-    assert_eq!(b.stats().http_connections, 1);
-    assert_eq!(b.stats().requests, 3);
+    let stats = b.stats();
+    assert_eq!(
+        (stats.http_connections, stats.requests),
+        (1, 3),
+        "{stats:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
