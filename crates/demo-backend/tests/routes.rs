@@ -191,7 +191,6 @@ async fn drip_spreads_the_body() {
         .send()
         .await
         .unwrap();
-    let headers_at = t.elapsed();
     let first = r.chunk().await.unwrap().expect("first chunk");
     let first_at = t.elapsed();
     let mut total = first.len();
@@ -200,14 +199,10 @@ async fn drip_spreads_the_body() {
     }
     let body_phase = t.elapsed() - first_at;
     assert_eq!(total, 4 * demo_backend::DRIP_CHUNK_BYTES);
-    // Three intervals of 30 ms after the first chunk.
+    // Three intervals of 30 ms after the first chunk, which came with the headers.
     assert!(
         body_phase >= Duration::from_millis(85),
         "body {body_phase:?}"
-    );
-    assert!(
-        headers_at < Duration::from_millis(85),
-        "headers {headers_at:?}"
     );
 
     let r = c
