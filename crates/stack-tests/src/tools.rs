@@ -95,7 +95,11 @@ pub fn require_tools(test: &str) -> anyhow::Result<Option<Tools>> {
             "{test}: {missing} not found (CI=true); run `make tools` (scripts/install-tools.sh)"
         );
     }
-    eprintln!("SKIPPED {test}: {missing} not found; run make tools");
-    println!("SKIPPED {test}: {missing} not found; run make tools");
+    // Straight to stderr: shown even though the test harness captures print!.
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: {missing} not found; run make tools"
+    );
     Ok(None)
 }

@@ -46,6 +46,12 @@ struct Stack {
 fn start_stack(tools: &Tools, config_dir: &Path) -> anyhow::Result<Stack> {
     let dir = tempfile::Builder::new().prefix("stack-tests-").tempdir()?;
     let influx = InfluxServer::start(&tools.influxd, dir.path())?;
+    ensure!(
+        supports_v2_write(&influx.version),
+        "influxd {} ({}) has no /api/v2/write (needs >= 1.8); run `make tools` or set INFLUXD_BIN",
+        influx.version,
+        tools.influxd.display()
+    );
     influx.create_database(DB)?;
     let settings = Settings {
         influx_url: influx.url(),
@@ -67,6 +73,14 @@ fn start_stack(tools: &Tools, config_dir: &Path) -> anyhow::Result<Stack> {
         telegraf_version: telegraf::version(&tools.telegraf)?,
         dir,
     })
+}
+
+/// InfluxDB 1.8 added the v2 write API that Telegraf's outputs.influxdb_v2 uses.
+fn supports_v2_write(version: &str) -> bool {
+    let mut parts = version.trim_start_matches('v').split(['.', '~', '-']);
+    let major: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    let minor: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    (major, minor) >= (1, 8)
 }
 
 fn now_ns() -> i64 {
@@ -537,7 +551,7 @@ fn pipeline_end_to_end() -> anyhow::Result<()> {
         if !probes.is_empty() {
             check_probe_report(&stack.influx)?;
         }
-        println!(
+        let summary = format!(
             "pipeline: {} points sent, {} stored, {} dashboard queries ok, telegraf {}, influxdb {} ({:.1}s)",
             total(&sent),
             total(&stored),
@@ -546,6 +560,8 @@ fn pipeline_end_to_end() -> anyhow::Result<()> {
             stack.influx.version,
             started.elapsed().as_secs_f64()
         );
+        // Straight to stderr: shown even though the test harness captures print!.
+        let _ = writeln!(std::io::stderr(), "{summary}");
         Ok(())
     })();
     result
@@ -557,4 +573,39 @@ fn pipeline_end_to_end() -> anyhow::Result<()> {
             )
         })
         .inspect_err(|_| stack.dir.disable_cleanup(true))
+}
+
+/// The histogram assertions catch a broken aggregator option: with `cumulative = true`
+/// buckets overlap (no `gt` tag, counts include lower buckets) and the check must fail.
+#[test]
+fn cumulative_histogram_is_caught() -> anyhow::Result<()> {
+    let Some(tools) = require_tools("cumulative histogram test")? else {
+        return Ok(());
+    };
+    let conf_dir = tempfile::tempdir()?;
+    let shipped = std::fs::read_to_string(telegraf::shipped_dir().join("telegraf.conf"))?;
+    let setting = "\n  cumulative = false\n";
+    ensure!(
+        shipped.contains(setting),
+        "shipped config lacks {setting:?}"
+    );
+    std::fs::create_dir_all(conf_dir.path().join("telegraf.d"))?;
+    std::fs::write(
+        conf_dir.path().join("telegraf.conf"),
+        shipped.replacen(setting, "\n  cumulative = true\n", 1),
+    )?;
+    let mut stack = start_stack(&tools, conf_dir.path())?;
+    let sent = send_synthetic(&stack)?;
+    wait_for_counts(&stack.influx, &mut stack.telegraf, &sent)?;
+    stack.telegraf.stop()?;
+    let bounds = histogram::bounds_from_config(&shipped)?;
+    match histogram::check(&stack.influx, DB, "total_ms", &bounds) {
+        Ok(checked) => bail!("a cumulative histogram passed the bucket checks: {checked:?}"),
+        Err(e) => {
+            let msg = format!("{e:#}");
+            ensure!(msg.contains("without gt tag"), "unexpected failure: {msg}");
+            println!("cumulative = true caught: {msg}");
+        }
+    }
+    Ok(())
 }
