@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# `make test`: every test of the project, ending with one summary line.
+#   1. offline validation of the stack files (compose, Grafana provisioning and dashboards)
+#   2. the Rust workspace: unit, property, integration and end-to-end tests, among them the
+#      pipeline test through a real Telegraf and InfluxDB (see docs/pipeline.md) and a short
+#      `make demo`
+# Under CI=true a missing tool (go, telegraf, influxd) fails the run; elsewhere the tests that
+# need it say so loudly and skip. `make tools` installs them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log_dir=$(mktemp -d)
+trap 'rm -rf "$log_dir"' EXIT
+failed=0
+
+echo "== stack files: scripts/validate-stack.sh"
+if ! scripts/validate-stack.sh 2>&1 | tee "$log_dir/validate.log"; then
+  failed=1
+fi
+
+echo "== build: the binaries the end-to-end tests run"
+cargo build --workspace --bins --locked
+
+echo "== cargo test --workspace"
+if ! cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log_dir/cargo.log"; then
+  failed=1
+fi
+
+# One closing line for people and CI: tests counted from cargo's and go's own reports.
+read -r passed fails < <(awk '
+  /^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?/) p += $i; if ($(i+1) ~ /^failed;?/) f += $i } }
+  END { print p + 0, f + 0 }' "$log_dir/cargo.log")
+go_ok=$(grep -c '^ok  ' "$log_dir/validate.log" || true)
+go_fail=$(grep -c '^FAIL' "$log_dir/validate.log" || true)
+passed=$((passed + go_ok))
+fails=$((fails + go_fail))
+if [ "$failed" -ne 0 ] && [ "$fails" -eq 0 ]; then
+  fails=1
+fi
+echo "summary: $passed passed, $fails failed"
+[ "$failed" -eq 0 ] && [ "$fails" -eq 0 ]
