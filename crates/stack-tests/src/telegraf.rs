@@ -4,7 +4,7 @@
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 
@@ -94,7 +94,22 @@ impl Telegraf {
 
     /// Stops Telegraf with SIGTERM, which pushes the open aggregation period and
     /// flushes the outputs; fails if it did not exit cleanly.
-    pub fn stop(&mut self) -> anyhow::Result<()> {
+    ///
+    /// Histogram rows are stamped with the push time at one-second precision, so the
+    /// shutdown push must not fall in the same second as the regular push at a period
+    /// boundary (periods are aligned to the wall clock), or InfluxDB would overwrite one
+    /// with the other. `period` is the histogram period in use.
+    pub fn stop(&mut self, period: Duration) -> anyhow::Result<()> {
+        let period_ms = period.as_millis().max(1);
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or_default();
+        let into_period = now_ms % period_ms;
+        if into_period < 2_000 || period_ms - into_period < 1_000 {
+            let wait = (period_ms + 2_000 - into_period) % period_ms;
+            std::thread::sleep(Duration::from_millis(u64::try_from(wait).unwrap_or(2_000)));
+        }
         let status = self.proc.terminate(Duration::from_secs(60))?;
         if !status.success() {
             bail!(

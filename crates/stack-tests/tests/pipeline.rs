@@ -23,6 +23,8 @@ use stack_tests::telegraf::{self, Settings, Telegraf};
 use stack_tests::tools::{Tools, in_ci, probe_bin_dir, require_tools, workspace_root};
 
 const DB: &str = "probes";
+/// The shipped histogram period, kept in the test.
+const HISTOGRAM_PERIOD: Duration = Duration::from_secs(30);
 const SCENARIOS: [&str; 4] = ["sync-fresh", "sync-reused", "async-fresh", "async-reused"];
 const ERROR_CLASSES: [&str; 9] = [
     "dns", "connect", "tls", "timeout", "http_4xx", "http_5xx", "body", "redirect", "other",
@@ -57,7 +59,7 @@ fn start_stack(tools: &Tools, config_dir: &Path) -> anyhow::Result<Stack> {
         influx_url: influx.url(),
         bucket: DB.to_owned(),
         // The shipped 30 s period stays; SIGTERM pushes the open period.
-        histogram_period: "30s".to_owned(),
+        histogram_period: format!("{}s", HISTOGRAM_PERIOD.as_secs()),
         flush_interval: "1s".to_owned(),
         interval: "1s".to_owned(),
     };
@@ -529,7 +531,7 @@ fn pipeline_end_to_end() -> anyhow::Result<()> {
         let sent = merge(&synthetic, &probes);
         wait_for_counts(&stack.influx, &mut stack.telegraf, &sent)?;
         // SIGTERM pushes the open histogram period and flushes the output.
-        stack.telegraf.stop()?;
+        stack.telegraf.stop(HISTOGRAM_PERIOD)?;
         let stored = stored_counts(&stack.influx)?;
         ensure!(
             stored == sent,
@@ -597,7 +599,7 @@ fn cumulative_histogram_is_caught() -> anyhow::Result<()> {
     let mut stack = start_stack(&tools, conf_dir.path())?;
     let sent = send_synthetic(&stack)?;
     wait_for_counts(&stack.influx, &mut stack.telegraf, &sent)?;
-    stack.telegraf.stop()?;
+    stack.telegraf.stop(HISTOGRAM_PERIOD)?;
     let bounds = histogram::bounds_from_config(&shipped)?;
     match histogram::check(&stack.influx, DB, "total_ms", &bounds) {
         Ok(checked) => bail!("a cumulative histogram passed the bucket checks: {checked:?}"),
