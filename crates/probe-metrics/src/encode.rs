@@ -19,9 +19,9 @@
 //! as `C:\temp` look the same in every parser.
 //!
 //! Floats are written in the shortest form that parses back to the same
-//! value (`12.5`, `1`, `1e-7`, `2.5e20`); a whole float is written without a
-//! suffix (`1`), which parsers read as a float. Integers get `i`, unsigned
-//! integers `u`.
+//! value, always with a `.` or an exponent (`12.5`, `1.0`, `1e-7`,
+//! `2.5e+20`), so a whole float never looks like an integer. Integers get
+//! `i`, unsigned integers `u`.
 //!
 //! # Refused input ([`EncodeError`])
 //!
@@ -40,8 +40,6 @@
 //! double quotes a newline does not end the line, and the reference parser
 //! (`influxdb_line_protocol`, the port of InfluxDB's Go parser) reads it back
 //! unchanged, which the property tests check.
-
-use std::fmt::Write as _;
 
 use crate::point::{FieldValue, Point};
 
@@ -127,31 +125,57 @@ pub enum EncodeError {
     MeasurementStartsWithHash(String),
 }
 
-/// Characters escaped in the measurement.
-const MEASUREMENT_SPECIAL: &[u8] = b", ";
-/// Characters escaped in tag keys, tag values and field keys.
-const KEY_SPECIAL: &[u8] = b",= ";
+/// Byte class: escaped in tag keys, tag values and field keys.
+const ESC_KEY: u8 = 1;
+/// Byte class: escaped in the measurement.
+const ESC_MEASUREMENT: u8 = 2;
+/// Byte class: refused in every name (`\n`, `\r`, tab).
+const REFUSED: u8 = 4;
+/// Byte class: refused in the measurement (NUL).
+const REFUSED_MEASUREMENT: u8 = 8;
+/// Byte class: backslash.
+const BACKSLASH: u8 = 16;
+
+/// Class bits of every byte, so each scan is one table lookup per byte.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b',' as usize] = ESC_KEY | ESC_MEASUREMENT;
+    t[b' ' as usize] = ESC_KEY | ESC_MEASUREMENT;
+    t[b'=' as usize] = ESC_KEY;
+    t[b'\n' as usize] = REFUSED;
+    t[b'\r' as usize] = REFUSED;
+    t[b'\t' as usize] = REFUSED;
+    t[0] = REFUSED_MEASUREMENT;
+    t[b'\\' as usize] = BACKSLASH;
+    t
+};
+
+fn class(b: u8) -> u8 {
+    CLASS[usize::from(b)]
+}
 
 impl Point {
     /// Appends this point as exactly one line, including the trailing `\n`.
     /// On error nothing is appended.
     pub fn encode_into(&self, out: &mut String) -> Result<(), EncodeError> {
         self.validate()?;
-        write_name(out, &self.measurement, MEASUREMENT_SPECIAL);
+        write_name(out, &self.measurement, ESC_MEASUREMENT);
         for (key, value) in &self.tags {
             out.push(',');
-            write_name(out, key, KEY_SPECIAL);
+            write_name(out, key, ESC_KEY);
             out.push('=');
-            write_name(out, value, KEY_SPECIAL);
+            write_name(out, value, ESC_KEY);
         }
+        let mut floats = zmij::Buffer::new();
         for (i, (key, value)) in self.fields.iter().enumerate() {
             out.push(if i == 0 { ' ' } else { ',' });
-            write_name(out, key, KEY_SPECIAL);
+            write_name(out, key, ESC_KEY);
             out.push('=');
-            write_field_value(out, value);
+            write_field_value(out, value, &mut floats);
         }
-        // Writing to a String cannot fail.
-        let _ = writeln!(out, " {}", self.timestamp_ns);
+        out.push(' ');
+        push_i64(out, self.timestamp_ns);
+        out.push('\n');
         Ok(())
     }
 
@@ -213,9 +237,12 @@ fn check_name(
     part: impl Fn() -> Part,
     is_measurement: bool,
 ) -> Result<(), EncodeError> {
-    let bad = text
-        .bytes()
-        .find(|&b| matches!(b, b'\n' | b'\r' | b'\t') || (is_measurement && b == 0));
+    let refused = if is_measurement {
+        REFUSED | REFUSED_MEASUREMENT
+    } else {
+        REFUSED
+    };
+    let bad = text.bytes().find(|&b| class(b) & refused != 0);
     if let Some(b) = bad {
         return Err(EncodeError::UnsupportedChar {
             part: part(),
@@ -232,10 +259,11 @@ fn check_name(
     Ok(())
 }
 
-/// Writes a validated name, escaping `special` and backslashes before them.
-fn write_name(out: &mut String, text: &str, special: &[u8]) {
+/// Writes a validated name, escaping bytes of class `escape` and the
+/// backslashes before them.
+fn write_name(out: &mut String, text: &str, escape: u8) {
     let bytes = text.as_bytes();
-    if !bytes.iter().any(|b| *b == b'\\' || special.contains(b)) {
+    if !bytes.iter().any(|&b| class(b) & (escape | BACKSLASH) != 0) {
         out.push_str(text);
         return;
     }
@@ -246,9 +274,9 @@ fn write_name(out: &mut String, text: &str, special: &[u8]) {
             // escape: before an escaped character or another backslash.
             bytes
                 .get(i + 1)
-                .is_some_and(|next| *next == b'\\' || special.contains(next))
+                .is_some_and(|&next| class(next) & (escape | BACKSLASH) != 0)
         } else {
-            special.contains(&b)
+            class(b) & escape != 0
         };
         if escape {
             // `i` is an ASCII byte, so it is a char boundary.
@@ -260,14 +288,17 @@ fn write_name(out: &mut String, text: &str, special: &[u8]) {
     out.push_str(&text[start..]);
 }
 
-fn write_field_value(out: &mut String, value: &FieldValue) {
+fn write_field_value(out: &mut String, value: &FieldValue, floats: &mut zmij::Buffer) {
     match value {
-        FieldValue::Float(v) => write_float(out, *v),
+        // Validated finite; zmij writes the shortest round-trip form.
+        FieldValue::Float(v) => out.push_str(floats.format_finite(*v)),
         FieldValue::Integer(v) => {
-            let _ = write!(out, "{v}i");
+            push_i64(out, *v);
+            out.push('i');
         }
         FieldValue::UInteger(v) => {
-            let _ = write!(out, "{v}u");
+            push_u64(out, *v);
+            out.push('u');
         }
         FieldValue::Boolean(v) => out.push_str(if *v { "true" } else { "false" }),
         FieldValue::String(s) => {
@@ -286,15 +317,28 @@ fn write_field_value(out: &mut String, value: &FieldValue) {
     }
 }
 
-/// Shortest round-trip form; exponent notation for very large or small
-/// magnitudes so lines stay short.
-fn write_float(out: &mut String, v: f64) {
-    let magnitude = v.abs();
-    if magnitude != 0.0 && !(1e-5..1e16).contains(&magnitude) {
-        let _ = write!(out, "{v:e}");
-    } else {
-        let _ = write!(out, "{v}");
+/// Decimal digits of `v`, without going through `fmt`.
+fn push_u64(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
     }
+    for &digit in &buf[i..] {
+        out.push(char::from(digit));
+    }
+}
+
+fn push_i64(out: &mut String, v: i64) {
+    if v < 0 {
+        out.push('-');
+    }
+    push_u64(out, v.unsigned_abs());
 }
 
 #[cfg(test)]
@@ -362,7 +406,7 @@ mod tests {
             .field("max", f64::MAX);
         assert_eq!(
             line(&p),
-            "m one=1,neg=-0.25,tiny=1e-7,huge=2.5e20,zero=0,max=1.7976931348623157e308 1\n"
+            "m one=1.0,neg=-0.25,tiny=1e-7,huge=2.5e+20,zero=0.0,max=1.7976931348623157e+308 1\n"
         );
     }
 
