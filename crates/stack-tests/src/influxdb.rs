@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use serde_json::Value;
 
 use crate::http::{self, urlencode};
-use crate::procs::{Proc, free_tcp_port, wait_until};
+use crate::procs::{Proc, free_tcp_port, retry_on_port_clash, wait_until};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -23,8 +23,13 @@ pub struct InfluxServer {
 }
 
 impl InfluxServer {
-    /// Writes a config with every listener but HTTP disabled, starts `influxd`, waits for `/ping`.
+    /// Writes a config with every listener but HTTP disabled, starts `influxd`, waits for
+    /// `/ping`; picks other ports when one was taken meanwhile.
     pub fn start(bin: &Path, dir: &Path) -> anyhow::Result<Self> {
+        retry_on_port_clash(|| Self::start_once(bin, dir))
+    }
+
+    fn start_once(bin: &Path, dir: &Path) -> anyhow::Result<Self> {
         let http_port = free_tcp_port()?;
         let rpc_port = free_tcp_port()?;
         let d = dir.display();
@@ -77,7 +82,9 @@ bind-address = "127.0.0.1:{rpc_port}"
         let mut version = String::new();
         wait_until("influxd /ping", Duration::from_secs(60), || {
             proc.ensure_running()?;
-            let r = http::request(addr, "GET", "/ping", None, Duration::from_secs(2))?;
+            let Ok(r) = http::request(addr, "GET", "/ping", None, Duration::from_secs(2)) else {
+                return Ok(false);
+            };
             version = r.header("x-influxdb-version").unwrap_or("?").to_owned();
             Ok(r.status == 204)
         })?;

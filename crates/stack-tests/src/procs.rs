@@ -110,27 +110,36 @@ impl Drop for Proc {
     }
 }
 
-/// Polls `check` every 50 ms until it returns true; fails after `timeout`.
+/// Polls `check` every 50 ms until it returns true; fails after `timeout`, or at once
+/// when `check` fails (e.g. the process exited).
 pub fn wait_until(
     what: &str,
     timeout: Duration,
     mut check: impl FnMut() -> anyhow::Result<bool>,
 ) -> anyhow::Result<()> {
     let deadline = Instant::now() + timeout;
-    let mut last_err = None;
     loop {
-        match check() {
-            Ok(true) => return Ok(()),
-            Ok(false) => {}
-            Err(e) => last_err = Some(e),
+        if check().with_context(|| format!("waiting for {what}"))? {
+            return Ok(());
         }
         if Instant::now() > deadline {
-            match last_err {
-                Some(e) => bail!("timed out after {timeout:?} waiting for {what}: {e:#}"),
-                None => bail!("timed out after {timeout:?} waiting for {what}"),
-            }
+            bail!("timed out after {timeout:?} waiting for {what}");
         }
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Runs `start` up to 5 times while it fails because a port picked as free was taken
+/// in the meantime by another process.
+pub fn retry_on_port_clash<T>(mut start: impl FnMut() -> anyhow::Result<T>) -> anyhow::Result<T> {
+    let mut attempt = 1;
+    loop {
+        match start() {
+            Err(e) if attempt < 5 && format!("{e:#}").contains("address already in use") => {
+                attempt += 1;
+            }
+            other => return other,
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 
-use crate::procs::{Proc, free_tcp_port, free_udp_port, wait_until};
+use crate::procs::{Proc, free_tcp_port, free_udp_port, retry_on_port_clash, wait_until};
 use crate::tools::workspace_root;
 
 /// The shipped config directory (`telegraf/`, mounted at /etc/telegraf by the stack).
@@ -69,6 +69,15 @@ impl Telegraf {
     /// Starts `telegraf --config <config_dir>/telegraf.conf --config-directory <config_dir>/telegraf.d`
     /// and waits until both listeners are up.
     pub fn start(
+        bin: &Path,
+        config_dir: &Path,
+        settings: &Settings,
+        log: &Path,
+    ) -> anyhow::Result<Self> {
+        retry_on_port_clash(|| Self::start_once(bin, config_dir, settings, log))
+    }
+
+    fn start_once(
         bin: &Path,
         config_dir: &Path,
         settings: &Settings,
