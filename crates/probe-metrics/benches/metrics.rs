@@ -105,7 +105,8 @@ fn main() {
 
     // ---- UDP sink ----
     let rx = UdpSocket::bind("127.0.0.1:0").expect("bind");
-    rx.set_read_timeout(Some(Duration::from_millis(100))).expect("timeout");
+    rx.set_read_timeout(Some(Duration::from_millis(100)))
+        .expect("timeout");
     let target = rx.local_addr().expect("addr").to_string();
     let received = Arc::new(AtomicU64::new(0));
     let done = Arc::new(AtomicBool::new(false));
@@ -179,7 +180,10 @@ fn main() {
         load_average(),
         std::thread::available_parallelism().map_or(0, usize::from)
     );
-    println!("{:<30} {:<72} {:<13} result", "benchmark", "measured", "goal");
+    println!(
+        "{:<30} {:<72} {:<13} result",
+        "benchmark", "measured", "goal"
+    );
     println!("{}", "-".repeat(125));
     for r in rows {
         let result = match r.met {

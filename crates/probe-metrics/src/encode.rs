@@ -181,9 +181,28 @@ impl Point {
 
     /// This point as one line, including the trailing `\n`.
     pub fn to_line(&self) -> Result<String, EncodeError> {
-        let mut out = String::with_capacity(256);
+        let mut out = String::with_capacity(self.line_len_hint());
         self.encode_into(&mut out)?;
         Ok(out)
+    }
+
+    /// A capacity that usually fits the encoded line without regrowing.
+    pub(crate) fn line_len_hint(&self) -> usize {
+        let names: usize = self.tags.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+        let fields: usize = self
+            .fields
+            .iter()
+            .map(|(k, v)| {
+                k.len()
+                    + 2
+                    + match v {
+                        FieldValue::String(s) => s.len() + 2,
+                        _ => 24,
+                    }
+            })
+            .sum();
+        // Escapes are rare; leave some room for them and the timestamp.
+        self.measurement.len() + names + fields + 48
     }
 
     fn validate(&self) -> Result<(), EncodeError> {
@@ -329,9 +348,8 @@ fn push_u64(out: &mut String, mut v: u64) {
             break;
         }
     }
-    for &digit in &buf[i..] {
-        out.push(char::from(digit));
-    }
+    // Only ASCII digits were written, so this never falls back.
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
 }
 
 fn push_i64(out: &mut String, v: i64) {

@@ -69,7 +69,8 @@ impl std::fmt::Debug for InfluxConfig {
 /// Tuning for a [`Sink`]; start from [`SinkOptions::default`].
 #[derive(Debug, Clone)]
 pub struct SinkOptions {
-    /// Lines the queue holds before `send` drops (default 10 000).
+    /// Lines the queue holds before `send` drops (default 10 000). The
+    /// thread also holds the batch it is writing (up to `max_batch_bytes`).
     pub queue_capacity: usize,
     /// Longest a line waits for its batch to fill before it is written
     /// (default 200 ms).
@@ -241,7 +242,7 @@ impl Sink {
     pub fn send(&self, point: &Point) {
         let Some(tx) = &self.tx else { return };
         self.shared.attempted.fetch_add(1, Ordering::Relaxed);
-        let mut line = String::with_capacity(256);
+        let mut line = String::with_capacity(point.line_len_hint());
         if let Err(e) = point.encode_into(&mut line) {
             self.shared.drop_points(1);
             self.shared.logs.unencodable.record(1, |n| {
