@@ -52,6 +52,20 @@ fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
 }
 
 #[test]
+fn sink_can_be_shared_between_threads() {
+    fn assert_send_sync<T: Send + Sync>(_: &T) {}
+    let sink = Sink::start(SinkConfig::None, SinkOptions::default()).expect("start");
+    assert_send_sync(&sink);
+    thread::scope(|s| {
+        for i in 0..2 {
+            let sink = &sink;
+            s.spawn(move || sink.send(&point(i)));
+        }
+    });
+    assert_eq!(sink.shutdown(LONG), SinkStats::default());
+}
+
+#[test]
 fn udp_sink_delivers_exactly_what_was_sent_in_small_datagrams() {
     let rx = UdpSocket::bind("127.0.0.1:0").expect("bind");
     rx.set_read_timeout(Some(LONG)).expect("timeout");

@@ -160,8 +160,8 @@ pub struct Sink {
 #[derive(Debug)]
 struct Worker {
     handle: JoinHandle<()>,
-    /// Disconnects when the worker thread ends.
-    done: mpsc::Receiver<()>,
+    /// Disconnects when the worker thread ends (in a Mutex so `Sink` is `Sync`).
+    done: std::sync::Mutex<mpsc::Receiver<()>>,
 }
 
 /// How long a dropped-without-shutdown sink keeps flushing in the background.
@@ -228,7 +228,10 @@ impl Sink {
             kind,
             tx: Some(tx),
             shared,
-            worker: Some(Worker { handle, done }),
+            worker: Some(Worker {
+                handle,
+                done: std::sync::Mutex::new(done),
+            }),
         })
     }
 
@@ -292,7 +295,11 @@ impl Sink {
         };
         self.shared.stop_at(Instant::now() + deadline);
         self.tx = None;
-        match worker.done.recv_timeout(deadline) {
+        let done = worker
+            .done
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match done.recv_timeout(deadline) {
             Err(RecvTimeoutError::Timeout) => {} // leave it; it stops at the deadline
             Ok(()) | Err(RecvTimeoutError::Disconnected) => {
                 let _ = worker.handle.join();
