@@ -54,12 +54,14 @@ func (l *layout) next(w, h uint32) dashboard.GridPos {
 	return pos
 }
 
+// Values come from requests and errors, so a target that only ever fails is listed too.
 func tagVariable(key, label string) *dashboard.QueryVariableBuilder {
+	query := `SHOW TAG VALUES FROM "http_request", "http_error" WITH KEY = "` + key + `"`
 	return dashboard.NewQueryVariableBuilder(key).
 		Label(label).
 		Datasource(datasourceRef()).
-		Query(dashboard.StringOrMap{String: cog.ToPtr(`SHOW TAG VALUES FROM "http_request" WITH KEY = "` + key + `"`)}).
-		Definition(`SHOW TAG VALUES FROM "http_request" WITH KEY = "` + key + `"`).
+		Query(dashboard.StringOrMap{String: cog.ToPtr(query)}).
+		Definition(query).
 		Multi(true).
 		IncludeAll(true).
 		Current(dashboard.VariableOption{

@@ -161,7 +161,7 @@ func checkVariables(d dashboard.Dashboard, dsUIDs map[string]bool) []error {
 		if v.Multi == nil || !*v.Multi || v.IncludeAll == nil || !*v.IncludeAll {
 			errs = append(errs, fmt.Errorf("variable %q must be multi-value with All", name))
 		}
-		want := `SHOW TAG VALUES FROM "http_request" WITH KEY = "` + name + `"`
+		want := `SHOW TAG VALUES FROM "http_request", "http_error" WITH KEY = "` + name + `"`
 		if v.Query == nil || v.Query.String == nil || !strings.HasPrefix(*v.Query.String, want) {
 			errs = append(errs, fmt.Errorf("variable %q query must start with %s", name, want))
 		}
