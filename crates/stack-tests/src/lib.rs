@@ -9,3 +9,4 @@ pub mod lineproto;
 pub mod procs;
 pub mod telegraf;
 pub mod tools;
+pub mod workspace;

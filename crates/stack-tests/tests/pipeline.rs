@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -18,9 +18,10 @@ use stack_tests::dashboards::{self, QueryContext};
 use stack_tests::histogram;
 use stack_tests::influxdb::{InfluxServer, series};
 use stack_tests::lineproto::Point;
-use stack_tests::procs::{Proc, free_tcp_port, wait_until};
+use stack_tests::procs::{free_tcp_port, wait_until};
 use stack_tests::telegraf::{self, Settings, Telegraf};
-use stack_tests::tools::{Tools, in_ci, probe_bin_dir, require_tools, workspace_root};
+use stack_tests::tools::{Tools, in_ci, require_tools, workspace_root};
+use stack_tests::workspace::{parse_done_line, start_demo_backend, workspace_bin};
 
 const DB: &str = "probes";
 /// The shipped histogram period, kept in the test.
@@ -273,71 +274,6 @@ fn send_synthetic(stack: &Stack) -> anyhow::Result<Counts> {
     send_udp(stack.telegraf.udp, udp)?;
     send_tcp(stack.telegraf.tcp, tcp)?;
     Ok(count_points(&points))
-}
-
-/// The workspace binary `name`, or an error saying how to build it.
-fn workspace_bin(name: &str) -> anyhow::Result<PathBuf> {
-    let path = probe_bin_dir().join(name);
-    ensure!(
-        path.is_file(),
-        "{} not found; run `cargo build --workspace --bins` (or set PROBE_BIN_DIR)",
-        path.display()
-    );
-    Ok(path)
-}
-
-/// The demo backend on free ports: (process, https port, CA path).
-fn start_demo_backend(dir: &Path) -> anyhow::Result<(Proc, u16, PathBuf)> {
-    let bin = workspace_bin("demo-backend")?;
-    let cert_dir = dir.join("demo-certs");
-    let mut proc = Proc::spawn(
-        "demo-backend",
-        Command::new(bin)
-            .args([
-                "--http",
-                "127.0.0.1:0",
-                "--https",
-                "127.0.0.1:0",
-                "--cert-dir",
-            ])
-            .arg(&cert_dir),
-        &dir.join("demo-backend.log"),
-    )?;
-    let mut ready = None;
-    wait_until("demo-backend listening", Duration::from_secs(60), || {
-        proc.ensure_running()?;
-        ready = proc
-            .log_text()
-            .lines()
-            .find(|l| l.starts_with("demo-backend: listening"))
-            .map(str::to_owned);
-        Ok(ready.is_some())
-    })?;
-    let line = ready.unwrap_or_default();
-    let field = |key: &str| {
-        line.split_whitespace()
-            .find_map(|w| w.strip_prefix(key))
-            .map(str::to_owned)
-            .with_context(|| format!("no {key} in {line:?}"))
-    };
-    let https: SocketAddr = field("https=")?.parse()?;
-    let ca = PathBuf::from(field("ca=")?);
-    Ok((proc, https.port(), ca))
-}
-
-/// Parses the probe's closing stderr line
-/// `...: done: ... points http_request=N http_error=N probe_round=N probe_sink=N sink=S sent=N dropped=N`.
-fn parse_done_line(stderr: &str) -> anyhow::Result<BTreeMap<String, String>> {
-    let line = stderr
-        .lines()
-        .rev()
-        .find(|l| l.contains(": done:"))
-        .with_context(|| format!("no done line in probe stderr:\n{stderr}"))?;
-    Ok(line
-        .split_whitespace()
-        .filter_map(|w| w.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect())
 }
 
 /// Phase 2: the four probes against the demo backend, each for a few rounds.

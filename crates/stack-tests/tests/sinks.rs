@@ -1,0 +1,161 @@
+//! The probes' direct sinks against a real InfluxDB (1.8, which serves the v2 write API):
+//! `--sink influxdb` writes through `/api/v2/write`, and `--sink stdout` prints points that
+//! InfluxDB's own `/write` accepts. Every point a probe reports as sent is stored.
+//!
+//! Needs influxd (`make tools`); without it the tests print a SKIPPED line, and fail
+//! under CI=true. They also need the workspace binaries (`cargo build --workspace --bins`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use anyhow::{Context, ensure};
+use stack_tests::http;
+use stack_tests::influxdb::InfluxServer;
+use stack_tests::procs::free_tcp_port;
+use stack_tests::tools::require_tools;
+use stack_tests::workspace::{parse_done_line, start_demo_backend, workspace_bin};
+
+const MEASUREMENTS: [(&str, &str); 4] = [
+    ("http_request", "total_ms"),
+    ("http_error", "count"),
+    ("probe_round", "total_ms"),
+    ("probe_sink", "sent"),
+];
+
+/// Runs `probe` for 3 rounds against the demo backend and a closed port.
+fn run_probe(probe: &str, dir: &Path, sink_args: &[&str]) -> anyhow::Result<Output> {
+    let (mut backend, https_port, ca) = start_demo_backend(dir)?;
+    let closed_port = free_tcp_port()?;
+    let out = Command::new(workspace_bin(probe)?)
+        .args(sink_args)
+        .args([
+            "--rounds",
+            "3",
+            "--interval",
+            "0s",
+            "--timeout",
+            "5s",
+            "--ca-cert",
+        ])
+        .arg(&ca)
+        .arg(format!("fast=https://localhost:{https_port}/api/fast"))
+        .arg(format!("fail=http://127.0.0.1:{closed_port}/"))
+        .env_remove("PROBE_TARGETS")
+        .output()?;
+    backend.terminate(Duration::from_secs(30))?;
+    ensure!(
+        out.status.success(),
+        "{probe} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(out)
+}
+
+/// Per measurement: (points the probe handed to its sink, points stored).
+fn compare(
+    influx: &InfluxServer,
+    db: &str,
+    done: &BTreeMap<String, String>,
+) -> anyhow::Result<u64> {
+    let mut total = 0;
+    for (measurement, field) in MEASUREMENTS {
+        let sent: u64 = done
+            .get(measurement)
+            .context("count missing from the done line")?
+            .parse()?;
+        let stored = influx.count(db, measurement, field, "")?;
+        ensure!(
+            sent == stored,
+            "{measurement}: probe sent {sent}, InfluxDB stored {stored}"
+        );
+        total += sent;
+    }
+    Ok(total)
+}
+
+#[test]
+fn influxdb_sink_writes_every_point_through_the_v2_api() -> anyhow::Result<()> {
+    let Some(tools) = require_tools("influxdb sink test")? else {
+        return Ok(());
+    };
+    let dir = tempfile::tempdir()?;
+    let influx = InfluxServer::start(&tools.influxd, dir.path())?;
+    influx.create_database("probes")?;
+    let url = influx.url();
+    let out = run_probe(
+        "probe-async-reused",
+        dir.path(),
+        &[
+            "--sink",
+            "influxdb",
+            "--influx-url",
+            &url,
+            "--influx-org",
+            "ignored-by-1.x",
+            "--influx-bucket",
+            "probes",
+            "--influx-token",
+            "user:password",
+        ],
+    )?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let done = parse_done_line(&stderr)?;
+    ensure!(
+        done.get("dropped").map(String::as_str) == Some("0"),
+        "dropped points: {stderr}"
+    );
+    ensure!(
+        done.get("http_request").map(String::as_str) == Some("3"),
+        "{stderr}"
+    );
+    ensure!(
+        done.get("http_error").map(String::as_str) == Some("3"),
+        "{stderr}"
+    );
+    let total = compare(&influx, "probes", &done)?;
+    ensure!(
+        done.get("sent") == Some(&total.to_string()),
+        "sent differs from the counts: {stderr}"
+    );
+    eprintln!(
+        "influxdb sink: {total} points sent through /api/v2/write of influxd {}, all stored",
+        influx.version
+    );
+    Ok(())
+}
+
+#[test]
+fn stdout_points_are_accepted_by_influxdb() -> anyhow::Result<()> {
+    let Some(tools) = require_tools("stdout sink test")? else {
+        return Ok(());
+    };
+    let dir = tempfile::tempdir()?;
+    let influx = InfluxServer::start(&tools.influxd, dir.path())?;
+    influx.create_database("stdout")?;
+    let out = run_probe("probe-sync-fresh", dir.path(), &["--sink", "stdout"])?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let done = parse_done_line(&stderr)?;
+    let lines = out.stdout.iter().filter(|b| **b == b'\n').count();
+    ensure!(
+        done.get("sent") == Some(&lines.to_string()),
+        "{lines} lines on stdout: {stderr}"
+    );
+    let response = http::request(
+        influx.addr,
+        "POST",
+        "/write?db=stdout&precision=ns",
+        Some(("text/plain; charset=utf-8", &out.stdout)),
+        Duration::from_secs(30),
+    )?;
+    ensure!(
+        response.status == 204,
+        "InfluxDB refused the points: HTTP {} {}",
+        response.status,
+        response.text()
+    );
+    let total = compare(&influx, "stdout", &done)?;
+    ensure!(total == lines as u64, "stored {total} of {lines} points");
+    Ok(())
+}
