@@ -321,7 +321,8 @@ impl Transport for Influx {
             body.push('…');
         }
         let why = format!("POST {} returned {status}: {}", self.write_url, body.trim());
-        if status.is_server_error() {
+        // 5xx and 429 (InfluxDB Cloud's rate limit) are worth another try; other 4xx are not.
+        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             Delivery::Retry(why)
         } else {
             Delivery::dropped(lines.len(), why)
