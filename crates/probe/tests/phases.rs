@@ -5,30 +5,41 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Bin, ROUNDING_MS, SLACK_MS, TLS_SLACK_MS, assert_within, backend, ca, http, http_localhost, https, probe};
+use common::{Bin, Point, ROUNDING_MS, SLACK_MS, TLS_SLACK_MS, assert_phase, assert_within, backend, ca, http, http_localhost, https, probe};
 
 const NAME: &str = "phases";
 
 /// Connection setup outside the timed steps (connector overhead, pool
 /// checkout) may make the total exceed the sum of the phases by this much (ms).
-const SETUP_GAP_MS: f64 = 30.0;
+const SETUP_GAP_MS: f64 = 50.0;
+
+/// A phase with nothing injected stays below this (ms) in the best round.
+const NEAR_ZERO_MS: f64 = 30.0;
+
+/// How much earlier than injected a body may seem to end (ms), see below.
+const BODY_EARLY_MS: f64 = 15.0;
+
+/// Rounds per run: enough for one round undisturbed by the loaded machine.
+const ROUNDS: &str = "3";
+
+fn samples(points: &[&Point], field: &str) -> Vec<f64> {
+    points.iter().map(|p| p.ms(field)).collect()
+}
 
 #[test]
 fn tls_ms_covers_the_handshake_delay_on_every_new_https_connection() {
     let b = backend(NAME, |c| c.handshake_delay = Duration::from_millis(60));
     let target = format!("a={}/delay/0", https(&b));
     for bin in [Bin::SyncFresh, Bin::AsyncFresh] {
-        let run = probe(bin, &["--sink", "stdout", "--rounds", "2", "--interval", "0s", "--ca-cert", &ca(&b), &target])
+        let run = probe(bin, &["--sink", "stdout", "--rounds", ROUNDS, "--interval", "0s", "--ca-cert", &ca(&b), &target])
             .success();
         let requests = run.of("http_request");
-        assert_eq!(requests.len(), 2, "{}", run.stdout);
-        for p in requests {
-            assert_eq!(p.tag("reused"), Some("false"));
-            // Injected 60 ms; measured within [60, 60 + TLS_SLACK_MS].
-            assert_within("tls_ms", p.ms("tls_ms"), 60.0, 60.0 + TLS_SLACK_MS);
-            // The handshake delay belongs to TLS, not to the first byte.
-            assert_within("ttfb_ms", p.ms("ttfb_ms"), 0.0, SLACK_MS);
-        }
+        assert_eq!(requests.len(), 3, "{}", run.stdout);
+        assert!(requests.iter().all(|p| p.tag("reused") == Some("false")), "{}", run.stdout);
+        // Injected 60 ms: never below it, the best round within [60, 60 + TLS_SLACK_MS].
+        assert_phase("tls_ms", &samples(&requests, "tls_ms"), 60.0, TLS_SLACK_MS);
+        // The handshake delay belongs to TLS, not to the first byte.
+        assert_phase("ttfb_ms", &samples(&requests, "ttfb_ms"), 0.0, NEAR_ZERO_MS);
     }
 }
 
@@ -40,16 +51,13 @@ fn ttfb_ms_covers_rtt_and_the_route_wait() {
     });
     let delay = format!("delay={}/delay/40", http(&b));
     let service = format!("svc={}/api/svc", http(&b));
-    let run = probe(Bin::SyncReused, &["--sink", "stdout", "--rounds", "2", "--interval", "0s", &delay, &service]).success();
-    for round in run.rounds() {
-        // rtt 30 ms + route 40 ms; measured within [70, 70 + SLACK_MS].
-        assert_within("ttfb_ms of /delay/40", round.request("delay").ms("ttfb_ms"), 70.0, 70.0 + SLACK_MS);
-        // rtt 30 ms + service 50 ms (no jitter); measured within [80, 80 + SLACK_MS].
-        assert_within("ttfb_ms of /api/svc", round.request("svc").ms("ttfb_ms"), 80.0, 80.0 + SLACK_MS);
-        for p in &round.requests {
-            assert_within("body_ms", p.ms("body_ms"), 0.0, SLACK_MS);
-        }
-    }
+    let run = probe(Bin::SyncReused, &["--sink", "stdout", "--rounds", ROUNDS, "--interval", "0s", &delay, &service]).success();
+    let of = |target: &str| -> Vec<f64> { run.rounds().iter().map(|r| r.request(target).ms("ttfb_ms")).collect() };
+    // rtt 30 ms + route 40 ms: never below it, the best round within [70, 70 + SLACK_MS].
+    assert_phase("ttfb_ms of /delay/40", &of("delay"), 70.0, SLACK_MS);
+    // rtt 30 ms + service 50 ms (no jitter): never below it, the best round within [80, 80 + SLACK_MS].
+    assert_phase("ttfb_ms of /api/svc", &of("svc"), 80.0, SLACK_MS);
+    assert_phase("body_ms", &samples(&run.of("http_request"), "body_ms"), 0.0, NEAR_ZERO_MS);
 }
 
 #[test]
@@ -58,13 +66,16 @@ fn body_ms_covers_the_pauses_between_body_chunks() {
     // Four chunks, the first with the headers, then three 30 ms pauses.
     let drip = format!("drip={}/drip?chunks=4&interval_ms=30", http(&b));
     for bin in [Bin::SyncReused, Bin::AsyncReused] {
-        let run = probe(bin, &["--sink", "stdout", "--rounds", "2", "--interval", "0s", &drip]).success();
+        let run = probe(bin, &["--sink", "stdout", "--rounds", ROUNDS, "--interval", "0s", &drip]).success();
         let requests = run.of("http_request");
-        assert_eq!(requests.len(), 2, "{}", run.stdout);
+        assert_eq!(requests.len(), 3, "{}", run.stdout);
+        // Injected 90 ms. The body phase starts when the client sees the
+        // headers, which a descheduled client sees late, so it may fall short
+        // by BODY_EARLY_MS: never below 90 - BODY_EARLY_MS, the best round
+        // within [90 - BODY_EARLY_MS, 90 + SLACK_MS].
+        assert_phase("body_ms", &samples(&requests, "body_ms"), 90.0 - BODY_EARLY_MS, SLACK_MS + BODY_EARLY_MS);
+        assert_phase("ttfb_ms", &samples(&requests, "ttfb_ms"), 0.0, NEAR_ZERO_MS);
         for p in requests {
-            // Injected 90 ms; measured within [90, 90 + SLACK_MS].
-            assert_within("body_ms", p.ms("body_ms"), 90.0, 90.0 + SLACK_MS);
-            assert_within("ttfb_ms", p.ms("ttfb_ms"), 0.0, SLACK_MS);
             assert_eq!(p.int("body_bytes"), Some(4 * demo_backend::DRIP_CHUNK_BYTES as i64));
         }
     }
@@ -141,7 +152,8 @@ fn reused_mode_answers_a_new_connection_to_a_resolved_host_from_the_dns_cache() 
     let second = format!("second={}/delay/0", http_localhost(&b));
     let run = probe(
         Bin::SyncReused,
-        &["--sink", "stdout", "--rounds", "2", "--interval", "0s", "--ca-cert", &ca(&b), &first, &second],
+        // 100 ms between rounds: the connections are back in the pool (see reuse.rs).
+        &["--sink", "stdout", "--rounds", "2", "--interval", "100ms", "--ca-cert", &ca(&b), &first, &second],
     )
     .success();
     let rounds = run.rounds();

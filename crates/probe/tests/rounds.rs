@@ -6,9 +6,19 @@ mod common;
 use common::{Bin, ROUNDING_MS, backend, http, probe};
 
 /// Bookkeeping between and around the requests of a round (recording the
-/// points, starting the next request) may add this much (ms). It is below the
-/// shorter target's 40 ms, so "≈ max" and "≈ sum" cannot be confused.
+/// points, starting the next request) may add this much (ms) in the best of
+/// the rounds (one round may be stretched when the loaded machine deschedules
+/// the probe). It is below the shorter target's 40 ms, so "≈ max" and
+/// "≈ sum" cannot be confused.
 const ROUND_OVERHEAD_MS: f64 = 30.0;
+
+/// Checks gaps (round total minus its reference) of all rounds: never
+/// negative, and the best within ROUND_OVERHEAD_MS.
+fn assert_gaps(what: &str, gaps: &[f64]) {
+    assert!(gaps.iter().all(|&g| g >= -ROUNDING_MS), "{what}: round shorter than its requests: {gaps:?}");
+    let best = gaps.iter().copied().fold(f64::INFINITY, f64::min);
+    assert!(best <= ROUND_OVERHEAD_MS, "{what}: round exceeds its reference by {gaps:?} ms");
+}
 
 fn targets(b: &demo_backend::Running) -> [String; 2] {
     [format!("short={}/delay/40", http(b)), format!("long={}/delay/80", http(b))]
@@ -22,16 +32,11 @@ fn sync_round_is_the_sum_of_its_requests() {
         let run = probe(bin, &["--sink", "stdout", "--rounds", "3", "--interval", "0s", &short, &long]).success();
         let rounds = run.rounds();
         assert_eq!(rounds.len(), 3);
-        for round in rounds {
-            let sum: f64 = round.requests.iter().map(|p| p.ms("total_ms")).sum();
-            let gap = round.round_total_ms() - sum;
-            assert!(
-                (-ROUNDING_MS..=ROUND_OVERHEAD_MS).contains(&gap),
-                "{}: round {} ms vs sum of requests {sum} ms",
-                bin.name(),
-                round.round_total_ms()
-            );
-        }
+        let gaps: Vec<f64> = rounds
+            .iter()
+            .map(|round| round.round_total_ms() - round.requests.iter().map(|p| p.ms("total_ms")).sum::<f64>())
+            .collect();
+        assert_gaps(&format!("{}: round - sum of requests", bin.name()), &gaps);
     }
 }
 
@@ -43,17 +48,14 @@ fn async_round_is_the_slowest_of_its_requests() {
         let run = probe(bin, &["--sink", "stdout", "--rounds", "3", "--interval", "0s", &short, &long]).success();
         let rounds = run.rounds();
         assert_eq!(rounds.len(), 3);
-        for round in rounds {
+        let mut gaps = Vec::new();
+        for round in &rounds {
             let max = round.requests.iter().map(|p| p.ms("total_ms")).fold(0.0, f64::max);
             let sum: f64 = round.requests.iter().map(|p| p.ms("total_ms")).sum();
-            let gap = round.round_total_ms() - max;
-            assert!(
-                (-ROUNDING_MS..=ROUND_OVERHEAD_MS).contains(&gap),
-                "{}: round {} ms vs slowest request {max} ms (sum {sum} ms)",
-                bin.name(),
-                round.round_total_ms()
-            );
+            gaps.push(round.round_total_ms() - max);
+            // Both requests run at once: the round is shorter than their sum.
             assert!(round.round_total_ms() < sum, "{}: the requests did not overlap", bin.name());
         }
+        assert_gaps(&format!("{}: round - slowest request", bin.name()), &gaps);
     }
 }

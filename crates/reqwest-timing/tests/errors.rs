@@ -29,9 +29,10 @@ fn check_error(url: &str, expected: ErrorClass, result: Result<TimedResponse, Ti
     assert!(!error.message.is_empty());
     assert!(error.to_string().starts_with(&format!("{} error after ", expected.as_str())), "{error}");
     if expected == ErrorClass::Timeout {
-        // The client's 300 ms limit; measured within [300, 300 + SLACK_MS].
+        // The client's 300 ms limit; measured within [300, 300 + 2 * SLACK_MS]
+        // (one sample, and the timer itself may fire late on a loaded machine).
         let ms = error.elapsed.as_millis();
-        assert!((300..=300 + SLACK_MS).contains(&ms), "timeout after {ms} ms");
+        assert!((300..=300 + 2 * SLACK_MS).contains(&ms), "timeout after {ms} ms");
     }
 }
 

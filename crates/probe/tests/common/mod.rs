@@ -284,6 +284,18 @@ pub fn parse_points(stdout: &str) -> Vec<Point> {
         .collect()
 }
 
+/// Asserts that a phase measured once per round holds an injected delay:
+/// never below it in any round, and within `slack` above it in the best round
+/// (a single round may be late when the loaded machine deschedules the probe;
+/// a systematic error shows in every round).
+#[track_caller]
+pub fn assert_phase(what: &str, samples: &[f64], injected: f64, slack: f64) {
+    assert!(!samples.is_empty(), "{what}: no samples");
+    assert!(samples.iter().all(|&v| v >= injected), "{what} = {samples:?} ms, below the injected {injected} ms");
+    let best = samples.iter().copied().fold(f64::INFINITY, f64::min);
+    assert!(best <= injected + slack, "{what} = {samples:?} ms, none within [{injected}, {}] ms", injected + slack);
+}
+
 /// Asserts `value` lies in `[low, high]`, naming what was measured.
 #[track_caller]
 pub fn assert_within(what: &str, value: f64, low: f64, high: f64) {
