@@ -15,17 +15,39 @@ fn refusal_in(bin: Bin, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Stri
     let mut cmd = command(bin);
     cmd.current_dir(dir).args(args).envs(env.iter().copied());
     let run = run(cmd);
-    assert_eq!(run.code, Some(2), "{args:?} {env:?}: stderr:\n{}", run.stderr);
+    assert_eq!(
+        run.code,
+        Some(2),
+        "{args:?} {env:?}: stderr:\n{}",
+        run.stderr
+    );
     let lines = run.stderr_lines();
-    assert_eq!(lines.len(), 1, "{args:?} {env:?}: one line expected:\n{}", run.stderr);
-    assert!(run.stdout.is_empty(), "{args:?}: nothing on stdout: {}", run.stdout);
+    assert_eq!(
+        lines.len(),
+        1,
+        "{args:?} {env:?}: one line expected:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.is_empty(),
+        "{args:?}: nothing on stdout: {}",
+        run.stdout
+    );
     let line = lines[0].to_owned();
-    assert!(line.starts_with(&format!("{}: error: ", bin.name())), "{line}");
+    assert!(
+        line.starts_with(&format!("{}: error: ", bin.name())),
+        "{line}"
+    );
     line
 }
 
 fn refusal(args: &[&str], env: &[(&str, &str)]) -> String {
-    refusal_in(Bin::SyncFresh, Path::new(env!("CARGO_TARGET_TMPDIR")), args, env)
+    refusal_in(
+        Bin::SyncFresh,
+        Path::new(env!("CARGO_TARGET_TMPDIR")),
+        args,
+        env,
+    )
 }
 
 #[test]
@@ -55,7 +77,10 @@ fn empty_probe_targets() {
 
 #[test]
 fn duplicate_target_names() {
-    insta::assert_snapshot!(refusal(&["a=http://127.0.0.1:9/", "a=http://127.0.0.1:10/"], &[]));
+    insta::assert_snapshot!(refusal(
+        &["a=http://127.0.0.1:9/", "a=http://127.0.0.1:10/"],
+        &[]
+    ));
 }
 
 #[test]
@@ -90,20 +115,37 @@ fn bad_telegraf_url() {
 
 #[test]
 fn bad_influx_url() {
-    insta::assert_snapshot!(refusal(&["--sink", "influxdb", "--influx-url", "ftp://x", TARGET], &[]));
+    insta::assert_snapshot!(refusal(
+        &["--sink", "influxdb", "--influx-url", "ftp://x", TARGET],
+        &[]
+    ));
 }
 
 #[test]
 fn unreadable_ca_file() {
     let dir = tempfile::tempdir().expect("tempdir");
-    insta::assert_snapshot!(refusal_in(Bin::SyncFresh, dir.path(), &["--ca-cert", "missing-ca.pem", TARGET], &[]));
+    insta::assert_snapshot!(refusal_in(
+        Bin::SyncFresh,
+        dir.path(),
+        &["--ca-cert", "missing-ca.pem", TARGET],
+        &[]
+    ));
 }
 
 #[test]
 fn ca_file_that_is_not_pem() {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("not-a-cert.pem"), "this is not a certificate\n").expect("write");
-    insta::assert_snapshot!(refusal_in(Bin::SyncFresh, dir.path(), &["--ca-cert", "not-a-cert.pem", TARGET], &[]));
+    std::fs::write(
+        dir.path().join("not-a-cert.pem"),
+        "this is not a certificate\n",
+    )
+    .expect("write");
+    insta::assert_snapshot!(refusal_in(
+        Bin::SyncFresh,
+        dir.path(),
+        &["--ca-cert", "not-a-cert.pem", TARGET],
+        &[]
+    ));
 }
 
 #[test]
@@ -113,13 +155,28 @@ fn influxdb_sink_without_url() {
 
 #[test]
 fn influxdb_sink_without_token() {
-    let args = ["--sink", "influxdb", "--influx-url", "http://127.0.0.1:8086", "--influx-org", "o", "--influx-bucket", "b", TARGET];
+    let args = [
+        "--sink",
+        "influxdb",
+        "--influx-url",
+        "http://127.0.0.1:8086",
+        "--influx-org",
+        "o",
+        "--influx-bucket",
+        "b",
+        TARGET,
+    ];
     insta::assert_snapshot!(refusal(&args, &[]));
 }
 
 #[test]
 fn influxdb_sink_from_the_environment_without_bucket() {
-    let env = [("PROBE_SINK", "influxdb"), ("INFLUX_URL", "http://127.0.0.1:8086"), ("INFLUX_ORG", "o"), ("INFLUX_TOKEN", "t")];
+    let env = [
+        ("PROBE_SINK", "influxdb"),
+        ("INFLUX_URL", "http://127.0.0.1:8086"),
+        ("INFLUX_ORG", "o"),
+        ("INFLUX_TOKEN", "t"),
+    ];
     insta::assert_snapshot!(refusal(&[TARGET], &env));
 }
 
@@ -129,7 +186,12 @@ fn every_probe_refuses_the_same_way_under_its_own_name() {
     let expected = refusal(&["--interval", "3x", TARGET], &[]);
     for bin in Bin::ALL {
         let line = refusal_in(bin, dir, &["--interval", "3x", TARGET], &[]);
-        assert_eq!(line.replacen(bin.name(), Bin::SyncFresh.name(), 1), expected, "{}", bin.name());
+        assert_eq!(
+            line.replacen(bin.name(), Bin::SyncFresh.name(), 1),
+            expected,
+            "{}",
+            bin.name()
+        );
     }
 }
 
@@ -140,7 +202,14 @@ fn help_and_version_exit_zero_on_stdout() {
         cmd.arg(flag);
         let out = cmd.output().expect("run");
         assert_eq!(out.status.code(), Some(0), "{flag}");
-        assert!(out.stderr.is_empty(), "{flag}: {}", String::from_utf8_lossy(&out.stderr));
-        assert!(String::from_utf8_lossy(&out.stdout).contains("probe-async-reused"), "{flag}");
+        assert!(
+            out.stderr.is_empty(),
+            "{flag}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("probe-async-reused"),
+            "{flag}"
+        );
     }
 }

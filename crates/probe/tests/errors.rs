@@ -11,22 +11,74 @@ type Case = (&'static str, String, &'static str, &'static [&'static str]);
 
 fn cases(b: &demo_backend::Running) -> Vec<Case> {
     vec![
-        ("refused", format!("http://127.0.0.1:{}/", closed_port()), "connect", &["refused"]),
-        ("unresolvable", "http://nothing.invalid/".to_owned(), "dns", &["nothing.invalid"]),
-        ("silent", format!("http://{}/", silent_server()), "timeout", &["timed out"]),
+        (
+            "refused",
+            format!("http://127.0.0.1:{}/", closed_port()),
+            "connect",
+            &["refused"],
+        ),
+        (
+            "unresolvable",
+            "http://nothing.invalid/".to_owned(),
+            "dns",
+            &["nothing.invalid"],
+        ),
+        (
+            "silent",
+            format!("http://{}/", silent_server()),
+            "timeout",
+            &["timed out"],
+        ),
         // No --ca-cert: the demo CA is not trusted.
-        ("untrusted", format!("{}/delay/0", https(b)), "tls", &["certificate"]),
-        ("unavailable", format!("{}/status/503", http(b)), "http_5xx", &["503"]),
-        ("missing", format!("{}/status/404", http(b)), "http_4xx", &["404"]),
-        ("truncated", format!("{}/truncated", http(b)), "body", &["body"]),
-        ("loop", format!("{}/redirect-loop", http(b)), "redirect", &["redirect"]),
+        (
+            "untrusted",
+            format!("{}/delay/0", https(b)),
+            "tls",
+            &["certificate"],
+        ),
+        (
+            "unavailable",
+            format!("{}/status/503", http(b)),
+            "http_5xx",
+            &["503"],
+        ),
+        (
+            "missing",
+            format!("{}/status/404", http(b)),
+            "http_4xx",
+            &["404"],
+        ),
+        (
+            "truncated",
+            format!("{}/truncated", http(b)),
+            "body",
+            &["body"],
+        ),
+        (
+            "loop",
+            format!("{}/redirect-loop", http(b)),
+            "redirect",
+            &["redirect"],
+        ),
     ]
 }
 
 fn run_all(bin: Bin, cases: &[Case], rounds: usize) -> Run {
-    let targets: Vec<String> = cases.iter().map(|(name, url, ..)| format!("{name}={url}")).collect();
+    let targets: Vec<String> = cases
+        .iter()
+        .map(|(name, url, ..)| format!("{name}={url}"))
+        .collect();
     let rounds_arg = rounds.to_string();
-    let mut args = vec!["--sink", "stdout", "--rounds", &rounds_arg, "--interval", "0s", "--timeout", "300ms"];
+    let mut args = vec![
+        "--sink",
+        "stdout",
+        "--rounds",
+        &rounds_arg,
+        "--interval",
+        "0s",
+        "--timeout",
+        "300ms",
+    ];
     args.extend(targets.iter().map(String::as_str));
     probe(bin, &args)
 }
@@ -34,36 +86,96 @@ fn run_all(bin: Bin, cases: &[Case], rounds: usize) -> Run {
 fn check(bin: Bin, cases: &[Case], rounds: usize) {
     let run = run_all(bin, cases, rounds).success();
     let per_round = run.rounds();
-    assert_eq!(per_round.len(), rounds, "{} goes on after failures:\n{}", bin.name(), run.stdout);
+    assert_eq!(
+        per_round.len(),
+        rounds,
+        "{} goes on after failures:\n{}",
+        bin.name(),
+        run.stdout
+    );
     for (i, round) in per_round.iter().enumerate() {
         for (name, _, class, _) in cases {
-            let errors: Vec<_> = round.errors.iter().filter(|p| p.tag("target") == Some(name)).collect();
-            assert_eq!(errors.len(), 1, "{} round {}: one http_error for {name}: {:#?}", bin.name(), i + 1, round.errors);
-            assert_eq!(errors[0].tag("error_class"), Some(*class), "{} round {}: {name}", bin.name(), i + 1);
+            let errors: Vec<_> = round
+                .errors
+                .iter()
+                .filter(|p| p.tag("target") == Some(name))
+                .collect();
+            assert_eq!(
+                errors.len(),
+                1,
+                "{} round {}: one http_error for {name}: {:#?}",
+                bin.name(),
+                i + 1,
+                round.errors
+            );
+            assert_eq!(
+                errors[0].tag("error_class"),
+                Some(*class),
+                "{} round {}: {name}",
+                bin.name(),
+                i + 1
+            );
             assert_eq!(errors[0].int("count"), Some(1));
             assert!(errors[0].has("elapsed_ms"));
         }
         // A 4xx/5xx answer is a response too, with its status.
-        let mut answered: Vec<_> = round.requests.iter().map(|p| (p.tag("target"), p.tag("status"), p.int("status_code"))).collect();
+        let mut answered: Vec<_> = round
+            .requests
+            .iter()
+            .map(|p| (p.tag("target"), p.tag("status"), p.int("status_code")))
+            .collect();
         answered.sort();
-        assert_eq!(answered, [(Some("missing"), Some("404"), Some(404)), (Some("unavailable"), Some("503"), Some(503))]);
+        assert_eq!(
+            answered,
+            [
+                (Some("missing"), Some("404"), Some(404)),
+                (Some("unavailable"), Some("503"), Some(503))
+            ]
+        );
         let r = round.round.as_ref().expect("probe_round");
-        assert_eq!((r.int("requests"), r.int("errors")), (Some(cases.len() as i64), Some(cases.len() as i64)));
+        assert_eq!(
+            (r.int("requests"), r.int("errors")),
+            (Some(cases.len() as i64), Some(cases.len() as i64))
+        );
     }
     // One log line per target and class (repeats within 10 s are only counted).
     let prefix = format!("{}: target ", bin.name());
     for (name, _, class, words) in cases {
         let start = format!("{prefix}{name}: {class}");
-        let lines: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with(&format!("{prefix}{name}:"))).collect();
-        assert_eq!(lines.len(), 1, "{name}: one log line expected:\n{}", run.stderr);
-        assert!(lines[0].starts_with(&start), "{name}: {:?} should start with {start:?}", lines[0]);
+        let lines: Vec<&str> = run
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with(&format!("{prefix}{name}:")))
+            .collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "{name}: one log line expected:\n{}",
+            run.stderr
+        );
+        assert!(
+            lines[0].starts_with(&start),
+            "{name}: {:?} should start with {start:?}",
+            lines[0]
+        );
         for word in *words {
-            assert!(lines[0].to_lowercase().contains(word), "{name}: {:?} should mention {word:?}", lines[0]);
+            assert!(
+                lines[0].to_lowercase().contains(word),
+                "{name}: {:?} should mention {word:?}",
+                lines[0]
+            );
         }
     }
     let n = cases.len() * rounds;
-    let done = format!("{}: done: rounds={rounds} requests={n} errors={n} ", bin.name());
-    assert!(run.stderr.lines().any(|l| l.starts_with(&done)), "no {done:?} line:\n{}", run.stderr);
+    let done = format!(
+        "{}: done: rounds={rounds} requests={n} errors={n} ",
+        bin.name()
+    );
+    assert!(
+        run.stderr.lines().any(|l| l.starts_with(&done)),
+        "no {done:?} line:\n{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -96,7 +208,20 @@ fn a_failing_target_does_not_stop_the_healthy_one() {
     let healthy = format!("healthy={}/delay/0", http(&b));
     let broken = format!("broken=http://127.0.0.1:{}/", closed_port());
     for bin in [Bin::SyncReused, Bin::AsyncReused] {
-        let run = probe(bin, &["--sink", "stdout", "--rounds", "3", "--interval", "0s", &broken, &healthy]).success();
+        let run = probe(
+            bin,
+            &[
+                "--sink",
+                "stdout",
+                "--rounds",
+                "3",
+                "--interval",
+                "0s",
+                &broken,
+                &healthy,
+            ],
+        )
+        .success();
         let rounds = run.rounds();
         assert_eq!(rounds.len(), 3);
         for round in rounds {

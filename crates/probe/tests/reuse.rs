@@ -14,22 +14,44 @@ const ROUNDS: usize = 3;
 const INTERVAL: &str = "100ms";
 
 fn assert_new_connection(bin: Bin, round: usize, p: &Point) {
-    assert_eq!(p.tag("reused"), Some("false"), "{} round {round}: {p:?}", bin.name());
+    assert_eq!(
+        p.tag("reused"),
+        Some("false"),
+        "{} round {round}: {p:?}",
+        bin.name()
+    );
     assert!(p.has("connect_ms"), "{} round {round}: {p:?}", bin.name());
 }
 
 fn assert_reused_connection(bin: Bin, round: usize, p: &Point) {
-    assert_eq!(p.tag("reused"), Some("true"), "{} round {round}: {p:?}", bin.name());
-    assert_eq!(p.tag("dns"), Some("none"), "{} round {round}: {p:?}", bin.name());
+    assert_eq!(
+        p.tag("reused"),
+        Some("true"),
+        "{} round {round}: {p:?}",
+        bin.name()
+    );
+    assert_eq!(
+        p.tag("dns"),
+        Some("none"),
+        "{} round {round}: {p:?}",
+        bin.name()
+    );
     for setup in ["dns_ms", "connect_ms", "tls_ms"] {
-        assert!(!p.has(setup), "{} round {round}: reused request has {setup}: {p:?}", bin.name());
+        assert!(
+            !p.has(setup),
+            "{} round {round}: reused request has {setup}: {p:?}",
+            bin.name()
+        );
     }
 }
 
 /// Two targets on two hosts (localhost over HTTPS, 127.0.0.1 over HTTP), so
 /// each has a connection of its own.
 fn two_hosts(b: &demo_backend::Running) -> [String; 2] {
-    [format!("tls={}/api/fast", https(b)), format!("plain={}/delay/10", http(b))]
+    [
+        format!("tls={}/api/fast", https(b)),
+        format!("plain={}/delay/10", http(b)),
+    ]
 }
 
 #[test]
@@ -38,8 +60,22 @@ fn fresh_probes_open_a_new_connection_for_every_request_of_every_round() {
     let [tls, plain] = two_hosts(&b);
     let rounds = ROUNDS.to_string();
     for bin in [Bin::SyncFresh, Bin::AsyncFresh] {
-        let run = probe(bin, &["--sink", "stdout", "--rounds", &rounds, "--interval", INTERVAL, "--ca-cert", &ca(&b), &tls, &plain])
-            .success();
+        let run = probe(
+            bin,
+            &[
+                "--sink",
+                "stdout",
+                "--rounds",
+                &rounds,
+                "--interval",
+                INTERVAL,
+                "--ca-cert",
+                &ca(&b),
+                &tls,
+                &plain,
+            ],
+        )
+        .success();
         let rounds = run.rounds();
         assert_eq!(rounds.len(), ROUNDS, "{}", run.stdout);
         for (i, round) in rounds.iter().enumerate() {
@@ -59,13 +95,30 @@ fn reused_probes_open_one_connection_per_host_then_ride_on_it() {
     let [tls, plain] = two_hosts(&b);
     let rounds = ROUNDS.to_string();
     for bin in [Bin::SyncReused, Bin::AsyncReused] {
-        let run = probe(bin, &["--sink", "stdout", "--rounds", &rounds, "--interval", INTERVAL, "--ca-cert", &ca(&b), &tls, &plain])
-            .success();
+        let run = probe(
+            bin,
+            &[
+                "--sink",
+                "stdout",
+                "--rounds",
+                &rounds,
+                "--interval",
+                INTERVAL,
+                "--ca-cert",
+                &ca(&b),
+                &tls,
+                &plain,
+            ],
+        )
+        .success();
         let rounds = run.rounds();
         assert_eq!(rounds.len(), ROUNDS, "{}", run.stdout);
         let first = rounds[0].request("tls");
         assert_new_connection(bin, 1, first);
-        assert!(first.has("tls_ms") && first.tag("dns") == Some("lookup"), "{first:?}");
+        assert!(
+            first.has("tls_ms") && first.tag("dns") == Some("lookup"),
+            "{first:?}"
+        );
         assert_new_connection(bin, 1, rounds[0].request("plain"));
         for (i, round) in rounds.iter().enumerate().skip(1) {
             assert_reused_connection(bin, i + 1, round.request("tls"));
@@ -84,7 +137,20 @@ fn async_reused_opens_a_connection_per_concurrent_request_to_one_host() {
     let two = format!("two={}/delay/60", http(&b));
     let rounds = ROUNDS.to_string();
     let before = b.stats().http_connections;
-    let run = probe(Bin::AsyncReused, &["--sink", "stdout", "--rounds", &rounds, "--interval", INTERVAL, &one, &two]).success();
+    let run = probe(
+        Bin::AsyncReused,
+        &[
+            "--sink",
+            "stdout",
+            "--rounds",
+            &rounds,
+            "--interval",
+            INTERVAL,
+            &one,
+            &two,
+        ],
+    )
+    .success();
     let r = run.rounds();
     assert_eq!(r.len(), ROUNDS);
     assert_new_connection(Bin::AsyncReused, 1, r[0].request("one"));
@@ -94,7 +160,11 @@ fn async_reused_opens_a_connection_per_concurrent_request_to_one_host() {
         assert_reused_connection(Bin::AsyncReused, i + 1, round.request("two"));
     }
     // The unreported warm-up opens two more.
-    assert_eq!(b.stats().http_connections - before, 4, "server-side connections of async-reused");
+    assert_eq!(
+        b.stats().http_connections - before,
+        4,
+        "server-side connections of async-reused"
+    );
 }
 
 /// Two targets on one host in the sync probe: one after the other, so the
@@ -108,7 +178,20 @@ fn sync_reused_reports_only_real_new_connections_to_one_host() {
     let two = format!("two={}/delay/20", http(&b));
     let rounds = ROUNDS.to_string();
     let before = b.stats().http_connections;
-    let run = probe(Bin::SyncReused, &["--sink", "stdout", "--rounds", &rounds, "--interval", INTERVAL, &one, &two]).success();
+    let run = probe(
+        Bin::SyncReused,
+        &[
+            "--sink",
+            "stdout",
+            "--rounds",
+            &rounds,
+            "--interval",
+            INTERVAL,
+            &one,
+            &two,
+        ],
+    )
+    .success();
     let r = run.rounds();
     assert_eq!(r.len(), ROUNDS);
     assert_new_connection(Bin::SyncReused, 1, r[0].request("one"));
@@ -120,9 +203,19 @@ fn sync_reused_reports_only_real_new_connections_to_one_host() {
             assert_new_connection(Bin::SyncReused, i / 2 + 1, p);
         }
     }
-    let new = requests.iter().filter(|p| p.tag("reused") == Some("false")).count() as u64;
-    assert!(new < requests.len() as u64, "no reuse at all:\n{}", run.stdout);
+    let new = requests
+        .iter()
+        .filter(|p| p.tag("reused") == Some("false"))
+        .count() as u64;
+    assert!(
+        new < requests.len() as u64,
+        "no reuse at all:\n{}",
+        run.stdout
+    );
     // The warm-up opened at least one connection of its own.
     let accepted = b.stats().http_connections - before;
-    assert!(new < accepted, "{new} new connections reported, {accepted} accepted (warm-up included)");
+    assert!(
+        new < accepted,
+        "{new} new connections reported, {accepted} accepted (warm-up included)"
+    );
 }

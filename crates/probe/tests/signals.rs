@@ -14,7 +14,15 @@ use common::{Bin, backend, command, http, parse_points};
 /// `signal` with the `kill` command, and checks how it ends.
 fn stops_on(bin: Bin, signal: &str, target: &str) {
     let mut child = command(bin)
-        .args(["--rounds", "0", "--interval", "100ms", "--sink", "stdout", target])
+        .args([
+            "--rounds",
+            "0",
+            "--interval",
+            "100ms",
+            "--sink",
+            "stdout",
+            target,
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -40,12 +48,18 @@ fn stops_on(bin: Bin, signal: &str, target: &str) {
         }
         all
     });
-    if first_round_seen.recv_timeout(Duration::from_secs(20)).is_err() {
+    if first_round_seen
+        .recv_timeout(Duration::from_secs(20))
+        .is_err()
+    {
         let _ = child.kill();
         panic!("{}: no round within 20 s", bin.name());
     }
 
-    let status = Command::new("kill").args([signal, &child.id().to_string()]).status().expect("run kill");
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .expect("run kill");
     assert!(status.success(), "kill {signal} failed");
     let deadline = Instant::now() + Duration::from_secs(10);
     let exit = loop {
@@ -61,16 +75,36 @@ fn stops_on(bin: Bin, signal: &str, target: &str) {
     let stdout = stdout_reader.join().expect("stdout reader");
     let stderr = stderr_reader.join().expect("stderr reader");
 
-    assert_eq!(exit.code(), Some(0), "{} after {signal}:\n{stderr}", bin.name());
+    assert_eq!(
+        exit.code(),
+        Some(0),
+        "{} after {signal}:\n{stderr}",
+        bin.name()
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     let done = stderr.lines().last().unwrap_or_default();
     let prefix = format!("{}: done: rounds=", bin.name());
-    assert!(done.starts_with(&prefix), "{}: last stderr line should be done:\n{stderr}", bin.name());
+    assert!(
+        done.starts_with(&prefix),
+        "{}: last stderr line should be done:\n{stderr}",
+        bin.name()
+    );
     // Every finished round was flushed before exit.
-    let rounds: usize = done[prefix.len()..].split(' ').next().and_then(|n| n.parse().ok()).expect("rounds=N");
+    let rounds: usize = done[prefix.len()..]
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("rounds=N");
     let points = parse_points(&stdout);
     assert!(rounds >= 1);
-    assert_eq!(points.iter().filter(|p| p.measurement == "probe_round").count(), rounds, "{stdout}");
+    assert_eq!(
+        points
+            .iter()
+            .filter(|p| p.measurement == "probe_round")
+            .count(),
+        rounds,
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -95,7 +129,10 @@ fn probes_stop_on_sigint_too() {
 /// Sends SIGTERM to `child` and waits for its exit, at most `limit`; returns
 /// the exit code and stderr.
 fn terminate(mut child: std::process::Child, limit: Duration) -> (Option<i32>, String) {
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("run kill");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill");
     assert!(status.success());
     let deadline = Instant::now() + limit;
     let exit = loop {
@@ -109,7 +146,12 @@ fn terminate(mut child: std::process::Child, limit: Duration) -> (Option<i32>, S
         std::thread::sleep(Duration::from_millis(20));
     };
     let mut stderr = String::new();
-    child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("read stderr");
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("read stderr");
     (exit.code(), stderr)
 }
 
@@ -129,7 +171,9 @@ fn answers_once() -> std::net::SocketAddr {
                     line.clear();
                 }
                 let mut stream = stream;
-                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                );
             } else {
                 held.push(stream);
             }
@@ -146,7 +190,15 @@ fn answers_once() -> std::net::SocketAddr {
 fn async_probe_stops_during_the_warm_up() {
     let b = backend("signals", |_| {});
     let child = command(Bin::AsyncReused)
-        .args(["--rounds", "0", "--timeout", "30s", "--sink", "stdout", &format!("{}/delay/30000", http(&b))])
+        .args([
+            "--rounds",
+            "0",
+            "--timeout",
+            "30s",
+            "--sink",
+            "stdout",
+            &format!("{}/delay/30000", http(&b)),
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -155,7 +207,14 @@ fn async_probe_stops_during_the_warm_up() {
     std::thread::sleep(Duration::from_millis(500));
     let (code, stderr) = terminate(child, Duration::from_secs(5));
     assert_eq!(code, Some(0), "{stderr}");
-    assert!(stderr.lines().last().unwrap_or_default().starts_with("probe-async-reused: done: rounds=0 "), "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .starts_with("probe-async-reused: done: rounds=0 "),
+        "{stderr}"
+    );
 }
 
 /// A signal during a round's requests ends the async probe without waiting
@@ -164,7 +223,15 @@ fn async_probe_stops_during_the_warm_up() {
 fn async_probe_stops_in_the_middle_of_a_round() {
     let addr = answers_once();
     let mut child = command(Bin::AsyncFresh)
-        .args(["--rounds", "0", "--timeout", "30s", "--sink", "stdout", &format!("http://{addr}/")])
+        .args([
+            "--rounds",
+            "0",
+            "--timeout",
+            "30s",
+            "--sink",
+            "stdout",
+            &format!("http://{addr}/"),
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -175,12 +242,21 @@ fn async_probe_stops_in_the_middle_of_a_round() {
     let mut seen = String::new();
     while !seen.contains("warm-up done") {
         let mut line = String::new();
-        assert!(stderr.read_line(&mut line).expect("read stderr") > 0, "probe ended early:\n{seen}");
+        assert!(
+            stderr.read_line(&mut line).expect("read stderr") > 0,
+            "probe ended early:\n{seen}"
+        );
         seen.push_str(&line);
     }
     std::thread::sleep(Duration::from_millis(300));
     child.stderr = Some(stderr.into_inner());
     let (code, rest) = terminate(child, Duration::from_secs(5));
     assert_eq!(code, Some(0), "{seen}{rest}");
-    assert!(rest.lines().last().unwrap_or_default().starts_with("probe-async-fresh: done: rounds=0 requests=0 "), "{seen}{rest}");
+    assert!(
+        rest.lines()
+            .last()
+            .unwrap_or_default()
+            .starts_with("probe-async-fresh: done: rounds=0 requests=0 "),
+        "{seen}{rest}"
+    );
 }

@@ -15,7 +15,10 @@ const TIMEOUT: Duration = Duration::from_millis(300);
 fn faults(b: &demo_backend::Running) -> Vec<(String, ErrorClass)> {
     let http = b.http_url().expect("http");
     vec![
-        (format!("http://127.0.0.1:{}/", closed_port()), ErrorClass::Connect),
+        (
+            format!("http://127.0.0.1:{}/", closed_port()),
+            ErrorClass::Connect,
+        ),
         ("http://nothing.invalid/".to_owned(), ErrorClass::Dns),
         (format!("http://{}/", silent_server()), ErrorClass::Timeout),
         (format!("{http}/truncated"), ErrorClass::Body),
@@ -27,16 +30,29 @@ fn check_error(url: &str, expected: ErrorClass, result: Result<TimedResponse, Ti
     let error = result.expect_err(url);
     assert_eq!(error.class, expected, "{url}: {error}");
     assert!(!error.message.is_empty());
-    assert!(error.to_string().starts_with(&format!("{} error after ", expected.as_str())), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with(&format!("{} error after ", expected.as_str())),
+        "{error}"
+    );
     if expected == ErrorClass::Timeout {
         // The client's 300 ms limit; measured within [300, 300 + 2 * SLACK_MS]
         // (one sample, and the timer itself may fire late on a loaded machine).
         let ms = error.elapsed.as_millis();
-        assert!((300..=300 + 2 * SLACK_MS).contains(&ms), "timeout after {ms} ms");
+        assert!(
+            (300..=300 + 2 * SLACK_MS).contains(&ms),
+            "timeout after {ms} ms"
+        );
     }
 }
 
-fn check_status(url: &str, status: u16, expected: Option<ErrorClass>, result: Result<TimedResponse, TimedError>) {
+fn check_status(
+    url: &str,
+    status: u16,
+    expected: Option<ErrorClass>,
+    result: Result<TimedResponse, TimedError>,
+) {
     let response = result.unwrap_or_else(|e| panic!("{url}: {e}"));
     assert_eq!(response.status.as_u16(), status);
     assert_eq!(ErrorClass::from_status(response.status), expected, "{url}");
@@ -52,11 +68,17 @@ fn statuses(b: &demo_backend::Running) -> Vec<(String, u16, Option<ErrorClass>)>
 }
 
 fn async_client(timing: &Instrumentation) -> reqwest::Client {
-    timing.apply(reqwest::Client::builder().timeout(TIMEOUT)).build().expect("client")
+    timing
+        .apply(reqwest::Client::builder().timeout(TIMEOUT))
+        .build()
+        .expect("client")
 }
 
 fn blocking_client(timing: &Instrumentation) -> reqwest::blocking::Client {
-    timing.apply_blocking(reqwest::blocking::Client::builder().timeout(TIMEOUT)).build().expect("client")
+    timing
+        .apply_blocking(reqwest::blocking::Client::builder().timeout(TIMEOUT))
+        .build()
+        .expect("client")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -100,7 +122,11 @@ async fn untrusted_certificate_is_a_tls_error() {
         let client = blocking_client(&timing);
         timing.send_blocking(client.get(&url))
     });
-    check_error("blocking", ErrorClass::Tls, blocking.await.expect("blocking task"));
+    check_error(
+        "blocking",
+        ErrorClass::Tls,
+        blocking.await.expect("blocking task"),
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -113,6 +139,9 @@ async fn a_connection_that_broke_mid_body_is_not_claimed_by_the_next_request() {
     let client = async_client(&timing);
     let url = format!("{http}/truncated");
     check_error(&url, ErrorClass::Body, timing.send(client.get(&url)).await);
-    let next = timing.send(client.get(format!("{http}/delay/0"))).await.expect("response");
+    let next = timing
+        .send(client.get(format!("{http}/delay/0")))
+        .await
+        .expect("response");
     assert!(!next.timings.reused(), "{next:?}");
 }

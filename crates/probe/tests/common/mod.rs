@@ -35,7 +35,12 @@ pub enum Bin {
 }
 
 impl Bin {
-    pub const ALL: [Bin; 4] = [Bin::SyncFresh, Bin::SyncReused, Bin::AsyncFresh, Bin::AsyncReused];
+    pub const ALL: [Bin; 4] = [
+        Bin::SyncFresh,
+        Bin::SyncReused,
+        Bin::AsyncFresh,
+        Bin::AsyncReused,
+    ];
 
     pub fn path(self) -> &'static str {
         match self {
@@ -84,7 +89,14 @@ pub const PROBE_ENV: [&str; 12] = [
 /// A probe command with a clean environment (no proxies, no PROBE_* values).
 pub fn command(bin: Bin) -> Command {
     let mut cmd = Command::new(bin.path());
-    for var in PROBE_ENV.iter().chain(&["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"]) {
+    for var in PROBE_ENV.iter().chain(&[
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ]) {
         cmd.env_remove(var);
     }
     cmd.env("RUST_BACKTRACE", "1");
@@ -120,12 +132,19 @@ impl Run {
                 _ => {}
             }
         }
-        assert!(current.requests.is_empty() && current.errors.is_empty(), "points after the last round:\n{}", self.stdout);
+        assert!(
+            current.requests.is_empty() && current.errors.is_empty(),
+            "points after the last round:\n{}",
+            self.stdout
+        );
         rounds
     }
 
     pub fn of(&self, measurement: &str) -> Vec<&Point> {
-        self.points.iter().filter(|p| p.measurement == measurement).collect()
+        self.points
+            .iter()
+            .filter(|p| p.measurement == measurement)
+            .collect()
     }
 
     /// The stderr lines of the probe's own log (`probe-X: ...`).
@@ -135,7 +154,13 @@ impl Run {
 
     /// Asserts exit 0 and returns self, for chaining.
     pub fn success(self) -> Self {
-        assert_eq!(self.code, Some(0), "probe failed\nstderr:\n{}\nstdout:\n{}", self.stderr, self.stdout);
+        assert_eq!(
+            self.code,
+            Some(0),
+            "probe failed\nstderr:\n{}\nstdout:\n{}",
+            self.stderr,
+            self.stdout
+        );
         self
     }
 }
@@ -150,26 +175,50 @@ pub struct Round {
 
 impl Round {
     pub fn request(&self, target: &str) -> &Point {
-        let found: Vec<_> = self.requests.iter().filter(|p| p.tag("target") == Some(target)).collect();
-        assert_eq!(found.len(), 1, "one http_request of {target} per round: {:#?}", self.requests);
+        let found: Vec<_> = self
+            .requests
+            .iter()
+            .filter(|p| p.tag("target") == Some(target))
+            .collect();
+        assert_eq!(
+            found.len(),
+            1,
+            "one http_request of {target} per round: {:#?}",
+            self.requests
+        );
         found[0]
     }
 
     pub fn round_total_ms(&self) -> f64 {
-        self.round.as_ref().and_then(|r| r.float("total_ms")).expect("probe_round total_ms")
+        self.round
+            .as_ref()
+            .and_then(|r| r.float("total_ms"))
+            .expect("probe_round total_ms")
     }
 }
 
 /// Runs `cmd` to the end (at most 60 s) and parses stdout as line protocol.
 pub fn run(mut cmd: Command) -> Run {
-    let _one = ONE_PROBE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let _one = ONE_PROBE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let output = wait_with_limit(cmd.spawn().expect("spawn probe"), Duration::from_secs(60));
     let stdout = String::from_utf8(output.stdout).expect("utf-8 stdout");
     let stderr = String::from_utf8(output.stderr).expect("utf-8 stderr");
-    assert!(!stderr.contains("panicked") && !stderr.contains("stack backtrace"), "probe panicked:\n{stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("stack backtrace"),
+        "probe panicked:\n{stderr}"
+    );
     let points = parse_points(&stdout);
-    Run { code: output.status.code(), stdout, stderr, points }
+    Run {
+        code: output.status.code(),
+        stdout,
+        stderr,
+        points,
+    }
 }
 
 /// Runs `bin` with `args`.
@@ -204,7 +253,11 @@ fn wait_with_limit(mut child: std::process::Child, limit: Duration) -> Output {
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    Output { status, stdout: out_thread.join().expect("stdout reader"), stderr: err_thread.join().expect("stderr reader") }
+    Output {
+        status,
+        stdout: out_thread.join().expect("stdout reader"),
+        stderr: err_thread.join().expect("stderr reader"),
+    }
 }
 
 /// A line-protocol point, owned.
@@ -248,7 +301,8 @@ impl Point {
 
     /// A float field that must be there.
     pub fn ms(&self, key: &str) -> f64 {
-        self.float(key).unwrap_or_else(|| panic!("{} has no {key}: {self:?}", self.measurement))
+        self.float(key)
+            .unwrap_or_else(|| panic!("{} has no {key}: {self:?}", self.measurement))
     }
 }
 
@@ -291,15 +345,25 @@ pub fn parse_points(stdout: &str) -> Vec<Point> {
 #[track_caller]
 pub fn assert_phase(what: &str, samples: &[f64], injected: f64, slack: f64) {
     assert!(!samples.is_empty(), "{what}: no samples");
-    assert!(samples.iter().all(|&v| v >= injected), "{what} = {samples:?} ms, below the injected {injected} ms");
+    assert!(
+        samples.iter().all(|&v| v >= injected),
+        "{what} = {samples:?} ms, below the injected {injected} ms"
+    );
     let best = samples.iter().copied().fold(f64::INFINITY, f64::min);
-    assert!(best <= injected + slack, "{what} = {samples:?} ms, none within [{injected}, {}] ms", injected + slack);
+    assert!(
+        best <= injected + slack,
+        "{what} = {samples:?} ms, none within [{injected}, {}] ms",
+        injected + slack
+    );
 }
 
 /// Asserts `value` lies in `[low, high]`, naming what was measured.
 #[track_caller]
 pub fn assert_within(what: &str, value: f64, low: f64, high: f64) {
-    assert!((low..=high).contains(&value), "{what} = {value} ms, expected within [{low}, {high}] ms");
+    assert!(
+        (low..=high).contains(&value),
+        "{what} = {value} ms, expected within [{low}, {high}] ms"
+    );
 }
 
 /// Certificates live in one directory per test binary, reused across runs.
@@ -309,7 +373,10 @@ pub fn cert_dir(name: &str) -> PathBuf {
 
 /// A demo backend on 127.0.0.1 (HTTP and HTTPS, free ports) with `tweak` applied.
 pub fn backend(name: &str, tweak: impl FnOnce(&mut demo_backend::Config)) -> demo_backend::Running {
-    let mut config = demo_backend::Config { cert_dir: cert_dir(name), ..Default::default() };
+    let mut config = demo_backend::Config {
+        cert_dir: cert_dir(name),
+        ..Default::default()
+    };
     tweak(&mut config);
     demo_backend::start_in_background(config).expect("start demo backend")
 }
@@ -321,7 +388,10 @@ pub fn http(b: &demo_backend::Running) -> String {
 
 /// `http://localhost:PORT` of the backend (a host name that needs resolving).
 pub fn http_localhost(b: &demo_backend::Running) -> String {
-    format!("http://localhost:{}", b.http_addr.expect("http listener").port())
+    format!(
+        "http://localhost:{}",
+        b.http_addr.expect("http listener").port()
+    )
 }
 
 /// `https://localhost:PORT` of the backend.

@@ -17,13 +17,19 @@ pub fn cert_dir(name: &str) -> PathBuf {
 
 /// A demo backend (HTTP and HTTPS on free ports of 127.0.0.1).
 pub fn backend() -> demo_backend::Running {
-    let config = demo_backend::Config { cert_dir: cert_dir("backend"), ..Default::default() };
+    let config = demo_backend::Config {
+        cert_dir: cert_dir("backend"),
+        ..Default::default()
+    };
     demo_backend::start_in_background(config).expect("start demo backend")
 }
 
 /// TLS options trusting only `ca`.
 pub fn trusting(ca: &Path) -> TlsOptions {
-    TlsOptions { system_roots: false, extra_ca_file: Some(ca.to_owned()) }
+    TlsOptions {
+        system_roots: false,
+        extra_ca_file: Some(ca.to_owned()),
+    }
 }
 
 pub fn instrumentation(policy: ConnectionPolicy, ca: &Path) -> Instrumentation {
@@ -31,16 +37,26 @@ pub fn instrumentation(policy: ConnectionPolicy, ca: &Path) -> Instrumentation {
 }
 
 pub fn async_client(timing: &Instrumentation) -> reqwest::Client {
-    timing.apply(reqwest::Client::builder()).build().expect("client")
+    timing
+        .apply(reqwest::Client::builder())
+        .build()
+        .expect("client")
 }
 
 pub fn blocking_client(timing: &Instrumentation) -> reqwest::blocking::Client {
-    timing.apply_blocking(reqwest::blocking::Client::builder()).build().expect("client")
+    timing
+        .apply_blocking(reqwest::blocking::Client::builder())
+        .build()
+        .expect("client")
 }
 
 /// A port on 127.0.0.1 where nothing listens.
 pub fn closed_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// A server that accepts TCP connections and never answers.
@@ -59,5 +75,7 @@ pub fn silent_server() -> SocketAddr {
 /// The CA of another demo certificate directory: valid PEM, but it did not
 /// sign the backend's certificate.
 pub fn unrelated_ca() -> PathBuf {
-    demo_backend::certs::ensure(&cert_dir("unrelated"), &[]).expect("certificates").ca_pem_path
+    demo_backend::certs::ensure(&cert_dir("unrelated"), &[])
+        .expect("certificates")
+        .ca_pem_path
 }
