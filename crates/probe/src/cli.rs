@@ -17,7 +17,12 @@ use crate::target::Target;
 pub struct Args {
     /// URL or NAME=URL to probe, e.g. api=https://example.com/health
     /// [env: PROBE_TARGETS, comma-separated]
-    #[arg(value_name = "TARGET", env = "PROBE_TARGETS", value_delimiter = ',', hide_env = true)]
+    #[arg(
+        value_name = "TARGET",
+        env = "PROBE_TARGETS",
+        value_delimiter = ',',
+        hide_env = true
+    )]
     pub targets: Vec<Target>,
 
     /// Pause between rounds, e.g. 500ms, 3s (0s allowed)
@@ -57,7 +62,12 @@ pub struct Args {
     pub influx_bucket: Option<String>,
 
     /// InfluxDB API token (for --sink influxdb)
-    #[arg(long, env = "INFLUX_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "INFLUX_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
     pub influx_token: Option<String>,
 
     /// How long the reused probes cache DNS answers
@@ -79,11 +89,14 @@ pub enum SinkKind {
 }
 
 fn duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s.trim()).map_err(|_| "expected a duration like 500ms, 3s or 1m".to_owned())
+    humantime::parse_duration(s.trim())
+        .map_err(|_| "expected a duration like 500ms, 3s or 1m".to_owned())
 }
 
 fn rounds(s: &str) -> Result<u64, String> {
-    s.trim().parse().map_err(|_| "expected a whole number of rounds, 0 to run until stopped".to_owned())
+    s.trim()
+        .parse()
+        .map_err(|_| "expected a whole number of rounds, 0 to run until stopped".to_owned())
 }
 
 fn positive_duration(s: &str) -> Result<Duration, String> {

@@ -62,7 +62,10 @@ impl Config {
         if let Some(dup) = args.targets.iter().find(|t| !names.insert(t.name.as_str())) {
             return Err(ConfigError::DuplicateTarget(dup.name.clone()));
         }
-        let tls = TlsOptions { system_roots: true, extra_ca_file: args.ca_cert.clone() };
+        let tls = TlsOptions {
+            system_roots: true,
+            extra_ca_file: args.ca_cert.clone(),
+        };
         if let Some(path) = &args.ca_cert {
             reqwest_timing::check_ca_file(path).map_err(ConfigError::CaCert)?;
         }
@@ -78,15 +81,30 @@ impl Config {
             SinkKind::Stdout => (SinkConfig::Stdout, "stdout".to_owned()),
             SinkKind::None => (SinkConfig::None, "none".to_owned()),
             SinkKind::Influxdb => {
-                let url = args.influx_url.ok_or(ConfigError::MissingInflux("--influx-url (INFLUX_URL)"))?;
-                let org = args.influx_org.ok_or(ConfigError::MissingInflux("--influx-org (INFLUX_ORG)"))?;
-                let bucket =
-                    args.influx_bucket.ok_or(ConfigError::MissingInflux("--influx-bucket (INFLUX_BUCKET)"))?;
-                let token =
-                    args.influx_token.ok_or(ConfigError::MissingInflux("--influx-token (INFLUX_TOKEN)"))?;
+                let url = args
+                    .influx_url
+                    .ok_or(ConfigError::MissingInflux("--influx-url (INFLUX_URL)"))?;
+                let org = args
+                    .influx_org
+                    .ok_or(ConfigError::MissingInflux("--influx-org (INFLUX_ORG)"))?;
+                let bucket = args.influx_bucket.ok_or(ConfigError::MissingInflux(
+                    "--influx-bucket (INFLUX_BUCKET)",
+                ))?;
+                let token = args
+                    .influx_token
+                    .ok_or(ConfigError::MissingInflux("--influx-token (INFLUX_TOKEN)"))?;
                 let tls = reqwest_timing::rustls_config(&tls).map_err(ConfigError::SinkTls)?;
                 let label = format!("influxdb ({url}, bucket {bucket})");
-                (SinkConfig::Influx(InfluxConfig { url, org, bucket, token, tls: std::sync::Arc::new(tls) }), label)
+                (
+                    SinkConfig::Influx(InfluxConfig {
+                        url,
+                        org,
+                        bucket,
+                        token,
+                        tls: std::sync::Arc::new(tls),
+                    }),
+                    label,
+                )
             }
         };
         Ok(Self {

@@ -50,7 +50,11 @@ pub fn main(scenario: Scenario) -> ExitCode {
             return ExitCode::from(USAGE);
         }
     };
-    let result = if scenario.is_async() { run_async::run(&config) } else { run_sync::run(&config) };
+    let result = if scenario.is_async() {
+        run_async::run(&config)
+    } else {
+        run_sync::run(&config)
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -71,10 +75,16 @@ fn clap_exit(name: &str, error: clap::Error) -> ExitCode {
         }
         _ => {
             let text = error.to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
+            let first = text
+                .lines()
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ");
             // clap lists the accepted values of an enum on a later line; keep them.
             let expected = match error.get(clap::error::ContextKind::ValidValue) {
-                Some(clap::error::ContextValue::Strings(valid)) => format!(": expected one of {}", valid.join(", ")),
+                Some(clap::error::ContextValue::Strings(valid)) => {
+                    format!(": expected one of {}", valid.join(", "))
+                }
                 _ => String::new(),
             };
             eprintln!("{name}: error: {first}{expected} (see --help)");

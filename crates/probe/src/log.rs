@@ -16,7 +16,10 @@ pub struct Log {
 impl Log {
     /// A log for the probe called `name`.
     pub fn new(name: &'static str) -> Self {
-        Self { name, last: HashMap::new() }
+        Self {
+            name,
+            last: HashMap::new(),
+        }
     }
 
     /// One line, always.
@@ -34,7 +37,11 @@ impl Log {
             Some((at, suppressed)) => {
                 let more = std::mem::take(suppressed);
                 *at = now;
-                eprintln!("{}: target {target}: {message} ({more} more like it in the last {}s)", self.name, REPEAT_WINDOW.as_secs());
+                eprintln!(
+                    "{}: target {target}: {message} ({more} more like it in the last {}s)",
+                    self.name,
+                    REPEAT_WINDOW.as_secs()
+                );
             }
             None => {
                 self.last.insert(key, (now, 0));

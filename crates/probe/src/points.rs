@@ -3,8 +3,8 @@
 use probe_metrics::{Point, SinkStats};
 use reqwest_timing::{ErrorClass, TimedError, TimedResponse};
 
-use crate::schema::{HTTP_ERROR, HTTP_REQUEST, PROBE_ROUND, PROBE_SINK};
 use crate::scenario::Scenario;
+use crate::schema::{HTTP_ERROR, HTTP_REQUEST, PROBE_ROUND, PROBE_SINK};
 use crate::target::Target;
 
 /// Milliseconds with microsecond resolution (short, exact decimals in the line).
@@ -36,11 +36,18 @@ pub fn request(scenario: Scenario, target: &Target, started_ns: i64, r: &TimedRe
             p = p.field("tls_ms", ms(tls));
         }
     }
-    p.field("status_code", i64::from(r.status.as_u16())).field("body_bytes", r.body_bytes as i64)
+    p.field("status_code", i64::from(r.status.as_u16()))
+        .field("body_bytes", r.body_bytes as i64)
 }
 
 /// `http_error` for a failure (or a 4xx/5xx response).
-pub fn error(scenario: Scenario, target: &Target, started_ns: i64, class: ErrorClass, elapsed_ms: f64) -> Point {
+pub fn error(
+    scenario: Scenario,
+    target: &Target,
+    started_ns: i64,
+    class: ErrorClass,
+    elapsed_ms: f64,
+) -> Point {
     Point::new(HTTP_ERROR.name, started_ns)
         .tag("scenario", scenario.as_str())
         .tag("target", target.name.as_str())
@@ -56,7 +63,13 @@ pub fn failure(scenario: Scenario, target: &Target, started_ns: i64, e: &TimedEr
 }
 
 /// `probe_round`.
-pub fn round(scenario: Scenario, started_ns: i64, total: std::time::Duration, requests: u64, errors: u64) -> Point {
+pub fn round(
+    scenario: Scenario,
+    started_ns: i64,
+    total: std::time::Duration,
+    requests: u64,
+    errors: u64,
+) -> Point {
     Point::new(PROBE_ROUND.name, started_ns)
         .tag("scenario", scenario.as_str())
         .field("total_ms", ms(total))

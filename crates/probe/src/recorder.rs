@@ -49,7 +49,12 @@ pub enum Outcome {
 impl Recorder {
     /// A recorder that sends to `sink`.
     pub fn new(scenario: Scenario, sink: Sink) -> Self {
-        Self { scenario, sink, log: Log::new(scenario.binary()), counts: Counts::default() }
+        Self {
+            scenario,
+            sink,
+            log: Log::new(scenario.binary()),
+            counts: Counts::default(),
+        }
     }
 
     /// The log.
@@ -62,19 +67,38 @@ impl Recorder {
     }
 
     /// Records one request that started at `started_ns`.
-    pub fn request(&mut self, target: &Target, started_ns: i64, result: &Result<TimedResponse, TimedError>) -> Outcome {
+    pub fn request(
+        &mut self,
+        target: &Target,
+        started_ns: i64,
+        result: &Result<TimedResponse, TimedError>,
+    ) -> Outcome {
         self.counts.requests += 1;
         let outcome = match result {
             Ok(response) => {
-                self.send(&points::request(self.scenario, target, started_ns, response));
+                self.send(&points::request(
+                    self.scenario,
+                    target,
+                    started_ns,
+                    response,
+                ));
                 self.counts.http_request += 1;
                 match ErrorClass::from_status(response.status) {
                     None => Outcome::Ok,
                     Some(class) => {
                         let total_ms = response.timings.total.as_secs_f64() * 1e3;
-                        self.send(&points::error(self.scenario, target, started_ns, class, total_ms));
+                        self.send(&points::error(
+                            self.scenario,
+                            target,
+                            started_ns,
+                            class,
+                            total_ms,
+                        ));
                         self.counts.http_error += 1;
-                        let message = format!("{class}: {} {} after {total_ms:.1} ms", target.url, response.status);
+                        let message = format!(
+                            "{class}: {} {} after {total_ms:.1} ms",
+                            target.url, response.status
+                        );
                         self.log.failure(&target.name, class.as_str(), message);
                         Outcome::Error
                     }
@@ -83,7 +107,11 @@ impl Recorder {
             Err(error) => {
                 self.send(&points::failure(self.scenario, target, started_ns, error));
                 self.counts.http_error += 1;
-                self.log.failure(&target.name, error.class.as_str(), format!("{} ({})", error, target.url));
+                self.log.failure(
+                    &target.name,
+                    error.class.as_str(),
+                    format!("{} ({})", error, target.url),
+                );
                 Outcome::Error
             }
         };
@@ -95,10 +123,21 @@ impl Recorder {
 
     /// Records a finished round and the sink's counters.
     pub fn round(&mut self, started_ns: i64, total: Duration, requests: u64, errors: u64) {
-        self.send(&points::round(self.scenario, started_ns, total, requests, errors));
+        self.send(&points::round(
+            self.scenario,
+            started_ns,
+            total,
+            requests,
+            errors,
+        ));
         self.counts.probe_round += 1;
         self.counts.rounds += 1;
-        self.send(&points::sink(self.scenario, now_ns(), self.sink.kind(), self.sink.stats()));
+        self.send(&points::sink(
+            self.scenario,
+            now_ns(),
+            self.sink.kind(),
+            self.sink.stats(),
+        ));
         self.counts.probe_sink += 1;
     }
 

@@ -21,7 +21,9 @@ fn client(config: &Config) -> anyhow::Result<(Instrumentation, reqwest::Client)>
 }
 
 pub(crate) fn run(config: &Config) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(probe(config))
 }
 
@@ -29,7 +31,12 @@ async fn probe(config: &Config) -> anyhow::Result<()> {
     let Start { stop, mut recorder } = Start::new(config)?;
     {
         let (timing, client) = client(config)?;
-        let warm_up = join_all(config.targets.iter().map(|t| timing.send(client.get(t.url.clone()))));
+        let warm_up = join_all(
+            config
+                .targets
+                .iter()
+                .map(|t| timing.send(client.get(t.url.clone()))),
+        );
         // A signal during the warm-up ends the probe without waiting for it.
         tokio::select! {
             _ = warm_up => {}

@@ -21,7 +21,9 @@ impl Start {
         let stop = Stop::install()?;
         let sink = Sink::start(config.sink.clone(), SinkOptions::default())?;
         let recorder = Recorder::new(config.scenario, sink);
-        let rounds = config.rounds.map_or_else(|| "until stopped".to_owned(), |n| format!("{n} rounds"));
+        let rounds = config
+            .rounds
+            .map_or_else(|| "until stopped".to_owned(), |n| format!("{n} rounds"));
         recorder.log().info(format_args!(
             "{} targets, {rounds}, interval {}, timeout {}, sink {}",
             config.targets.len(),

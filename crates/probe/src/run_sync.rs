@@ -45,7 +45,12 @@ pub(crate) fn run(config: &Config) -> anyhow::Result<()> {
                 errors += 1;
             }
         }
-        recorder.round(started_ns, started.elapsed(), config.targets.len() as u64, errors);
+        recorder.round(
+            started_ns,
+            started.elapsed(),
+            config.targets.len() as u64,
+            errors,
+        );
         if config.rounds.is_some_and(|n| round >= n) || stop.sleep(config.interval) {
             break;
         }

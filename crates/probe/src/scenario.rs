@@ -17,7 +17,12 @@ pub enum Scenario {
 
 impl Scenario {
     /// All four, in table order.
-    pub const ALL: [Scenario; 4] = [Self::SyncFresh, Self::SyncReused, Self::AsyncFresh, Self::AsyncReused];
+    pub const ALL: [Scenario; 4] = [
+        Self::SyncFresh,
+        Self::SyncReused,
+        Self::AsyncFresh,
+        Self::AsyncReused,
+    ];
 
     /// The `scenario` tag value: `sync-fresh`, `sync-reused`, `async-fresh`, `async-reused`.
     pub fn as_str(self) -> &'static str {

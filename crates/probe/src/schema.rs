@@ -29,15 +29,36 @@ pub struct Measurement {
 }
 
 const fn tag(name: &'static str, about: &'static str) -> Key {
-    Key { name, kind: "tag", presence: "always", about }
+    Key {
+        name,
+        kind: "tag",
+        presence: "always",
+        about,
+    }
 }
 
-const fn field(name: &'static str, kind: &'static str, presence: &'static str, about: &'static str) -> Key {
-    Key { name, kind, presence, about }
+const fn field(
+    name: &'static str,
+    kind: &'static str,
+    presence: &'static str,
+    about: &'static str,
+) -> Key {
+    Key {
+        name,
+        kind,
+        presence,
+        about,
+    }
 }
 
-const SCENARIO: Key = tag("scenario", "`sync-fresh`, `sync-reused`, `async-fresh` or `async-reused`");
-const TARGET: Key = tag("target", "the target's name (`NAME=URL`), else the URL's host");
+const SCENARIO: Key = tag(
+    "scenario",
+    "`sync-fresh`, `sync-reused`, `async-fresh` or `async-reused`",
+);
+const TARGET: Key = tag(
+    "target",
+    "the target's name (`NAME=URL`), else the URL's host",
+);
 const DOMAIN: Key = tag("domain", "the URL's host");
 
 /// `http_request`: one point per request that got a response.
@@ -50,16 +71,47 @@ pub const HTTP_REQUEST: Measurement = Measurement {
         DOMAIN,
         tag("method", "HTTP method, e.g. `GET`"),
         tag("status", "status code as text, e.g. `200`"),
-        tag("reused", "`false` when the request waited for a new connection, else `true`"),
-        tag("dns", "`lookup` (resolver asked), `cached` (TTL cache hit) or `none` (no resolution: reused connection or IP-literal host)"),
+        tag(
+            "reused",
+            "`false` when the request waited for a new connection, else `true`",
+        ),
+        tag(
+            "dns",
+            "`lookup` (resolver asked), `cached` (TTL cache hit) or `none` (no resolution: reused connection or IP-literal host)",
+        ),
     ],
     fields: &[
         field("total_ms", "float", "always", "call to last body byte"),
-        field("ttfb_ms", "float", "always", "request handed to the connection (after any setup) to response headers"),
-        field("body_ms", "float", "always", "response headers to last body byte"),
-        field("dns_ms", "float", "new connection to a host name", "name resolution"),
-        field("connect_ms", "float", "new connection", "TCP connect (end of DNS to start of TLS)"),
-        field("tls_ms", "float", "new HTTPS connection", "TLS handshake (ClientHello to handshake end)"),
+        field(
+            "ttfb_ms",
+            "float",
+            "always",
+            "request handed to the connection (after any setup) to response headers",
+        ),
+        field(
+            "body_ms",
+            "float",
+            "always",
+            "response headers to last body byte",
+        ),
+        field(
+            "dns_ms",
+            "float",
+            "new connection to a host name",
+            "name resolution",
+        ),
+        field(
+            "connect_ms",
+            "float",
+            "new connection",
+            "TCP connect (end of DNS to start of TLS)",
+        ),
+        field(
+            "tls_ms",
+            "float",
+            "new HTTPS connection",
+            "TLS handshake (ClientHello to handshake end)",
+        ),
         field("status_code", "integer", "always", "status code"),
         field("body_bytes", "integer", "always", "body bytes received"),
     ],
@@ -73,7 +125,10 @@ pub const HTTP_ERROR: Measurement = Measurement {
         SCENARIO,
         TARGET,
         DOMAIN,
-        tag("error_class", "`dns`, `connect`, `tls`, `timeout`, `http_4xx`, `http_5xx`, `body`, `redirect` or `other`"),
+        tag(
+            "error_class",
+            "`dns`, `connect`, `tls`, `timeout`, `http_4xx`, `http_5xx`, `body`, `redirect` or `other`",
+        ),
     ],
     fields: &[
         field("count", "integer", "always", "always 1, for sums"),
@@ -87,9 +142,19 @@ pub const PROBE_ROUND: Measurement = Measurement {
     about: "one point per round (every target requested once)",
     tags: &[SCENARIO],
     fields: &[
-        field("total_ms", "float", "always", "wall time of the round: sync ≈ sum of the requests, async ≈ the slowest"),
+        field(
+            "total_ms",
+            "float",
+            "always",
+            "wall time of the round: sync ≈ sum of the requests, async ≈ the slowest",
+        ),
         field("requests", "integer", "always", "requests made"),
-        field("errors", "integer", "always", "requests that failed or got 4xx/5xx"),
+        field(
+            "errors",
+            "integer",
+            "always",
+            "requests that failed or got 4xx/5xx",
+        ),
     ],
 };
 
@@ -97,10 +162,18 @@ pub const PROBE_ROUND: Measurement = Measurement {
 pub const PROBE_SINK: Measurement = Measurement {
     name: "probe_sink",
     about: "the metric sink's cumulative counters, once per round",
-    tags: &[SCENARIO, tag("sink", "`telegraf`, `influxdb`, `stdout` or `none`")],
+    tags: &[
+        SCENARIO,
+        tag("sink", "`telegraf`, `influxdb`, `stdout` or `none`"),
+    ],
     fields: &[
         field("sent", "integer", "always", "points delivered so far"),
-        field("dropped", "integer", "always", "points dropped so far (queue full, sink down, unencodable)"),
+        field(
+            "dropped",
+            "integer",
+            "always",
+            "points dropped so far (queue full, sink down, unencodable)",
+        ),
     ],
 };
 
@@ -118,10 +191,17 @@ pub fn markdown() -> String {
          happen on a request (reused connection, plain HTTP, IP-literal host) is absent, not zero.\n",
     );
     for m in ALL {
-        out.push_str(&format!("\n## `{}`\n\n{}.\n\n", m.name, capitalise(m.about)));
+        out.push_str(&format!(
+            "\n## `{}`\n\n{}.\n\n",
+            m.name,
+            capitalise(m.about)
+        ));
         out.push_str("| key | kind | present | meaning |\n|---|---|---|---|\n");
         for k in m.tags.iter().chain(m.fields) {
-            out.push_str(&format!("| `{}` | {} | {} | {} |\n", k.name, k.kind, k.presence, k.about));
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {} |\n",
+                k.name, k.kind, k.presence, k.about
+            ));
         }
     }
     out
@@ -129,7 +209,9 @@ pub fn markdown() -> String {
 
 fn capitalise(s: &str) -> String {
     let mut chars = s.chars();
-    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 #[cfg(test)]
@@ -144,6 +226,9 @@ mod tests {
             std::fs::write(path, &expected).expect("write docs/metrics.md");
         }
         let actual = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(actual == expected, "docs/metrics.md is stale: run UPDATE_DOCS=1 cargo test -p probe schema");
+        assert!(
+            actual == expected,
+            "docs/metrics.md is stale: run UPDATE_DOCS=1 cargo test -p probe schema"
+        );
     }
 }

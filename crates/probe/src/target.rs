@@ -25,7 +25,10 @@ impl std::str::FromStr for Target {
     type Err = TargetError;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let fail = |reason: String| TargetError { input: input.to_owned(), reason };
+        let fail = |reason: String| TargetError {
+            input: input.to_owned(),
+            reason,
+        };
         let input = input.trim();
         // NAME=URL when the part before the first `=` cannot be part of a URL's
         // scheme and authority; `https://h/?a=b` stays a plain URL.
@@ -36,19 +39,31 @@ impl std::str::FromStr for Target {
             _ => (None, input),
         };
         if url.is_empty() {
-            return Err(fail("expected URL or NAME=URL, e.g. api=https://example.com/health".into()));
+            return Err(fail(
+                "expected URL or NAME=URL, e.g. api=https://example.com/health".into(),
+            ));
         }
-        let url = Url::parse(url)
-            .map_err(|e| fail(format!("{e}; expected URL or NAME=URL, e.g. api=https://example.com/health")))?;
+        let url = Url::parse(url).map_err(|e| {
+            fail(format!(
+                "{e}; expected URL or NAME=URL, e.g. api=https://example.com/health"
+            ))
+        })?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(fail(format!("unsupported scheme {:?}: expected http or https", url.scheme())));
+            return Err(fail(format!(
+                "unsupported scheme {:?}: expected http or https",
+                url.scheme()
+            )));
         }
         let domain = match url.host() {
             Some(url::Host::Ipv6(ip)) => ip.to_string(),
             Some(host) => host.to_string(),
             None => return Err(fail("the URL has no host".into())),
         };
-        Ok(Target { name: name.map_or_else(|| domain.clone(), str::to_owned), domain, url })
+        Ok(Target {
+            name: name.map_or_else(|| domain.clone(), str::to_owned),
+            domain,
+            url,
+        })
     }
 }
 
@@ -59,7 +74,10 @@ mod tests {
     #[test]
     fn plain_and_named() {
         let t: Target = "https://example.com/a?x=1".parse().unwrap();
-        assert_eq!((t.name.as_str(), t.domain.as_str()), ("example.com", "example.com"));
+        assert_eq!(
+            (t.name.as_str(), t.domain.as_str()),
+            ("example.com", "example.com")
+        );
         assert_eq!(t.url.as_str(), "https://example.com/a?x=1");
         let t: Target = "api=http://127.0.0.1:8080/health?a=b".parse().unwrap();
         assert_eq!((t.name.as_str(), t.domain.as_str()), ("api", "127.0.0.1"));
@@ -76,7 +94,10 @@ mod tests {
             ("x=example.com", "relative URL without a base"),
         ] {
             let err = input.parse::<Target>().unwrap_err().to_string();
-            assert!(err.contains(input) && err.contains(expect), "{input}: {err}");
+            assert!(
+                err.contains(input) && err.contains(expect),
+                "{input}: {err}"
+            );
         }
     }
 }

@@ -118,7 +118,10 @@ fn find<'a, T: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Optio
         if let Some(found) = err.downcast_ref::<T>() {
             return Some(found);
         }
-        current = match err.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+        current = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
             Some(inner) => Some(inner as &(dyn StdError + 'static)),
             None => err.source(),
         };
@@ -139,7 +142,10 @@ pub(crate) fn describe(error: &(dyn StdError + 'static)) -> String {
         if !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
-        current = match err.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+        current = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
             Some(inner) => Some(inner as &(dyn StdError + 'static)),
             None => err.source(),
         };

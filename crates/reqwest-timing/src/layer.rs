@@ -27,7 +27,10 @@ impl<S> Layer<S> for TimingLayer {
     type Service = TimingConnector<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        TimingConnector { inner, recorder: self.recorder.clone() }
+        TimingConnector {
+            inner,
+            recorder: self.recorder.clone(),
+        }
     }
 }
 

@@ -59,13 +59,21 @@ impl ConnectionPolicy {
     /// Nothing is reused: a DNS lookup, a TCP connection and a full TLS
     /// handshake for every request.
     pub fn fresh() -> Self {
-        Self { keep_alive: false, tls_resumption: false, dns_cache_ttl: None }
+        Self {
+            keep_alive: false,
+            tls_resumption: false,
+            dns_cache_ttl: None,
+        }
     }
 
     /// One long-lived client: keep-alive pool, TLS resumption, DNS answers
     /// cached for 30 s. Only new connections pay for DNS, TCP and TLS.
     pub fn reused() -> Self {
-        Self { keep_alive: true, tls_resumption: true, dns_cache_ttl: Some(Duration::from_secs(30)) }
+        Self {
+            keep_alive: true,
+            tls_resumption: true,
+            dns_cache_ttl: Some(Duration::from_secs(30)),
+        }
     }
 }
 
@@ -93,7 +101,9 @@ pub struct Instrumentation {
 
 impl std::fmt::Debug for Instrumentation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Instrumentation").field("policy", &self.policy).finish_non_exhaustive()
+        f.debug_struct("Instrumentation")
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
     }
 }
 
@@ -104,7 +114,12 @@ impl Instrumentation {
         let recorder = Arc::new(Recorder::default());
         let resolver = Arc::new(TimingResolver::new(policy.dns_cache_ttl));
         let tls = tls::client_config(tls, policy.tls_resumption)?;
-        Ok(Self { recorder, resolver, tls, policy })
+        Ok(Self {
+            recorder,
+            resolver,
+            tls,
+            policy,
+        })
     }
 
     /// The connection policy this instrumentation was built with.
@@ -124,7 +139,11 @@ impl Instrumentation {
             .no_proxy()
             .retry(reqwest::retry::never())
             .http1_only();
-        if self.policy.keep_alive { builder } else { builder.pool_max_idle_per_host(0) }
+        if self.policy.keep_alive {
+            builder
+        } else {
+            builder.pool_max_idle_per_host(0)
+        }
     }
 
     /// Same as [`apply`](Self::apply) for `reqwest::blocking`.
@@ -139,6 +158,10 @@ impl Instrumentation {
             .no_proxy()
             .retry(reqwest::retry::never())
             .http1_only();
-        if self.policy.keep_alive { builder } else { builder.pool_max_idle_per_host(0) }
+        if self.policy.keep_alive {
+            builder
+        } else {
+            builder.pool_max_idle_per_host(0)
+        }
     }
 }

@@ -40,7 +40,10 @@ struct DnsStep {
 
 impl Progress {
     pub(crate) fn new(started: Instant) -> Self {
-        Self { started, steps: Mutex::new(Steps::default()) }
+        Self {
+            started,
+            steps: Mutex::new(Steps::default()),
+        }
     }
 
     fn steps(&self) -> MutexGuard<'_, Steps> {
@@ -48,7 +51,11 @@ impl Progress {
     }
 
     pub(crate) fn dns_done(&self, cached: bool, took: Duration, ended: Instant) {
-        self.steps().dns = Some(DnsStep { cached, ended, took });
+        self.steps().dns = Some(DnsStep {
+            cached,
+            ended,
+            took,
+        });
     }
 
     /// The first call wins: rustls may consult the session store more than once
@@ -58,7 +65,12 @@ impl Progress {
     }
 
     /// Splits the attempt into phases once the connector returned at `ready`.
-    pub(crate) fn finish(&self, ready: Instant, local: SocketAddr, remote: SocketAddr) -> OpenConnection {
+    pub(crate) fn finish(
+        &self,
+        ready: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> OpenConnection {
         let steps = self.steps();
         let (dns, dns_ended) = match steps.dns {
             Some(d) if d.cached => (DnsPhase::Cached(d.took), d.ended),
@@ -66,7 +78,9 @@ impl Progress {
             None => (DnsPhase::Skipped, self.started),
         };
         let tcp_ended = steps.tls_started.unwrap_or(ready).max(dns_ended);
-        let tls = steps.tls_started.map(|t| ready.saturating_duration_since(t));
+        let tls = steps
+            .tls_started
+            .map(|t| ready.saturating_duration_since(t));
         OpenConnection {
             ready,
             timing: ConnectionTiming {
@@ -110,7 +124,11 @@ impl Recorder {
     /// `request_started` had to wait for it: the connection is new and became
     /// ready after the request began. Otherwise the request rode on a
     /// connection that was already open (`None`).
-    pub(crate) fn claim(&self, local: SocketAddr, request_started: Instant) -> Option<OpenConnection> {
+    pub(crate) fn claim(
+        &self,
+        local: SocketAddr,
+        request_started: Instant,
+    ) -> Option<OpenConnection> {
         let conn = self.open().remove(&local)?;
         (conn.ready >= request_started).then_some(conn)
     }

@@ -21,15 +21,21 @@ pub struct DnsLookupError {
     source: std::io::Error,
 }
 
+/// Answers by host name, with the instant they expire.
+type Cache = Arc<Mutex<HashMap<String, (Vec<SocketAddr>, Instant)>>>;
+
 #[derive(Debug)]
 pub(crate) struct TimingResolver {
     ttl: Option<Duration>,
-    cache: Arc<Mutex<HashMap<String, (Vec<SocketAddr>, Instant)>>>,
+    cache: Cache,
 }
 
 impl TimingResolver {
     pub(crate) fn new(ttl: Option<Duration>) -> Self {
-        Self { ttl, cache: Arc::default() }
+        Self {
+            ttl,
+            cache: Arc::default(),
+        }
     }
 }
 
@@ -42,14 +48,20 @@ impl Resolve for TimingResolver {
             let started = Instant::now();
             let cached = ttl.and_then(|_| {
                 let cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
-                cache.get(&host).filter(|(_, expires)| *expires > started).map(|(a, _)| a.clone())
+                cache
+                    .get(&host)
+                    .filter(|(_, expires)| *expires > started)
+                    .map(|(a, _)| a.clone())
             });
             let (addrs, from_cache) = match cached {
                 Some(addrs) => (addrs, true),
                 None => {
                     let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
                         .await
-                        .map_err(|source| DnsLookupError { name: host.clone(), source })?
+                        .map_err(|source| DnsLookupError {
+                            name: host.clone(),
+                            source,
+                        })?
                         .collect();
                     if let Some(ttl) = ttl {
                         let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use hyper_util::client::legacy::connect::HttpInfo;
 use reqwest::StatusCode;
 
+use crate::Instrumentation;
 use crate::classify::{ErrorClass, describe};
 use crate::timings::Timings;
-use crate::Instrumentation;
 
 /// A response whose body was read to the end.
 #[derive(Debug, Clone)]
@@ -36,7 +36,13 @@ pub struct TimedError {
 
 impl std::fmt::Display for TimedError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} error after {:.1} ms: {}", self.class, self.elapsed.as_secs_f64() * 1e3, self.message)
+        write!(
+            f,
+            "{} error after {:.1} ms: {}",
+            self.class,
+            self.elapsed.as_secs_f64() * 1e3,
+            self.message
+        )
     }
 }
 
@@ -44,7 +50,11 @@ impl std::error::Error for TimedError {}
 
 impl TimedError {
     fn new(class: ErrorClass, started: Instant, error: &(dyn std::error::Error + 'static)) -> Self {
-        Self { class, elapsed: started.elapsed(), message: describe(error) }
+        Self {
+            class,
+            elapsed: started.elapsed(),
+            message: describe(error),
+        }
     }
 }
 
@@ -56,7 +66,10 @@ impl Instrumentation {
     /// Sends the request, reads the whole body, and times each phase. The
     /// client must have been built with [`apply`](Self::apply) on this
     /// instrumentation.
-    pub async fn send(&self, request: reqwest::RequestBuilder) -> Result<TimedResponse, TimedError> {
+    pub async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<TimedResponse, TimedError> {
         let started = Instant::now();
         let fail = |e: reqwest::Error| TimedError::new(ErrorClass::of(&e), started, &e);
         let mut response = request.send().await.map_err(fail)?;
@@ -84,8 +97,9 @@ impl Instrumentation {
         request: reqwest::blocking::RequestBuilder,
     ) -> Result<TimedResponse, TimedError> {
         let started = Instant::now();
-        let mut response =
-            request.send().map_err(|e| TimedError::new(ErrorClass::of(&e), started, &e))?;
+        let mut response = request
+            .send()
+            .map_err(|e| TimedError::new(ErrorClass::of(&e), started, &e))?;
         let headers_at = Instant::now();
         let local = local_addr(response.extensions());
         let status = response.status();

@@ -27,7 +27,10 @@ pub struct TlsOptions {
 
 impl Default for TlsOptions {
     fn default() -> Self {
-        Self { system_roots: true, extra_ca_file: None }
+        Self {
+            system_roots: true,
+            extra_ca_file: None,
+        }
     }
 }
 
@@ -43,7 +46,9 @@ pub enum TlsError {
         reason: String,
     },
     /// No root certificate to trust at all.
-    #[error("no trusted root certificates: install the system CA bundle (ca-certificates) or pass a CA file")]
+    #[error(
+        "no trusted root certificates: install the system CA bundle (ca-certificates) or pass a CA file"
+    )]
     NoRoots,
     /// rustls refused the configuration.
     #[error("TLS configuration: {0}")]
@@ -51,13 +56,18 @@ pub enum TlsError {
 }
 
 fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
-    let fail = |reason: String| TlsError::CaFile { path: path.to_owned(), reason };
+    let fail = |reason: String| TlsError::CaFile {
+        path: path.to_owned(),
+        reason,
+    };
     let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
     let certs = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| fail(format!("not a PEM certificate file ({e})")))?;
     if certs.is_empty() {
-        return Err(fail("expected at least one PEM certificate (-----BEGIN CERTIFICATE-----)".into()));
+        return Err(fail(
+            "expected at least one PEM certificate (-----BEGIN CERTIFICATE-----)".into(),
+        ));
     }
     Ok(certs)
 }
@@ -75,7 +85,10 @@ pub fn rustls_config(options: &TlsOptions) -> Result<rustls::ClientConfig, TlsEr
     Ok(config)
 }
 
-pub(crate) fn client_config(options: &TlsOptions, resumption: bool) -> Result<rustls::ClientConfig, TlsError> {
+pub(crate) fn client_config(
+    options: &TlsOptions,
+    resumption: bool,
+) -> Result<rustls::ClientConfig, TlsError> {
     let mut config = base_config(options)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     let inner: Option<Arc<dyn ClientSessionStore>> =
@@ -92,7 +105,10 @@ fn base_config(options: &TlsOptions) -> Result<rustls::ClientConfig, TlsError> {
     }
     if let Some(path) = &options.extra_ca_file {
         for cert in read_ca_file(path)? {
-            roots.add(cert).map_err(|e| TlsError::CaFile { path: path.clone(), reason: e.to_string() })?;
+            roots.add(cert).map_err(|e| TlsError::CaFile {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
         }
     }
     if roots.is_empty() {
@@ -147,13 +163,20 @@ impl ClientSessionStore for TimingSessionStore {
         }
     }
 
-    fn insert_tls13_ticket(&self, server_name: ServerName<'static>, value: Tls13ClientSessionValue) {
+    fn insert_tls13_ticket(
+        &self,
+        server_name: ServerName<'static>,
+        value: Tls13ClientSessionValue,
+    ) {
         if let Some(s) = &self.inner {
             s.insert_tls13_ticket(server_name, value);
         }
     }
 
-    fn take_tls13_ticket(&self, server_name: &ServerName<'static>) -> Option<Tls13ClientSessionValue> {
+    fn take_tls13_ticket(
+        &self,
+        server_name: &ServerName<'static>,
+    ) -> Option<Tls13ClientSessionValue> {
         mark_tls_start();
         self.inner.as_ref()?.take_tls13_ticket(server_name)
     }
