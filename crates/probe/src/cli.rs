@@ -8,8 +8,6 @@ use clap::{Parser, ValueEnum};
 use probe_metrics::TelegrafAddr;
 use url::Url;
 
-use crate::target::Target;
-
 /// Times every phase of HTTP calls to the targets, round after round, and
 /// sends the figures to a metrics sink.
 #[derive(Debug, Parser)]
@@ -23,7 +21,7 @@ pub struct Args {
         value_delimiter = ',',
         hide_env = true
     )]
-    pub targets: Vec<Target>,
+    pub targets: Vec<String>,
 
     /// Pause between rounds, e.g. 500ms, 3s (0s allowed)
     #[arg(long, env = "PROBE_INTERVAL", default_value = "3s", value_name = "DURATION", value_parser = duration)]

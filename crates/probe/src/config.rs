@@ -35,6 +35,9 @@ pub struct Config {
 /// Input that cannot be run.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// A target is not a usable URL.
+    #[error(transparent)]
+    Target(#[from] crate::target::TargetError),
     /// No target given.
     #[error("no targets: pass URL or NAME=URL arguments, or set PROBE_TARGETS (comma-separated)")]
     NoTargets,
@@ -55,11 +58,18 @@ pub enum ConfigError {
 impl Config {
     /// Validates the command line.
     pub fn from_args(scenario: Scenario, args: Args) -> Result<Self, ConfigError> {
-        if args.targets.is_empty() {
+        // Empty entries (`PROBE_TARGETS=`, a trailing comma) are no targets, not bad ones.
+        let targets = args
+            .targets
+            .iter()
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| t.parse::<Target>())
+            .collect::<Result<Vec<_>, _>>()?;
+        if targets.is_empty() {
             return Err(ConfigError::NoTargets);
         }
         let mut names = std::collections::HashSet::new();
-        if let Some(dup) = args.targets.iter().find(|t| !names.insert(t.name.as_str())) {
+        if let Some(dup) = targets.iter().find(|t| !names.insert(t.name.as_str())) {
             return Err(ConfigError::DuplicateTarget(dup.name.clone()));
         }
         let tls = TlsOptions {
@@ -109,7 +119,7 @@ impl Config {
         };
         Ok(Self {
             scenario,
-            targets: args.targets,
+            targets,
             interval: args.interval,
             rounds: (args.rounds > 0).then_some(args.rounds),
             timeout: args.timeout,
