@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/grafana/grafana-foundation-sdk/go/bargauge"
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/cog/variants"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/heatmap"
@@ -292,6 +293,27 @@ func phasesDashboard() (dashboard.Dashboard, error) {
 		Build()
 }
 
+// histogramBucketsMs are the upper bounds (le) of telegraf/telegraf.conf's histogram
+// buckets, in order; the pipeline test checks that both lists agree.
+var histogramBucketsMs = []string{"5", "10", "20", "30", "50", "75", "100", "150", "200", "300", "500", "750", "1000", "2000", "5000", "+Inf"}
+
+// bucketTargets queries one bucket each, so the bars stand in numeric order (InfluxDB
+// would return a GROUP BY "le" in text order: +Inf, 10, 100, ...).
+func bucketTargets() []cog.Builder[variants.Dataquery] {
+	targets := make([]cog.Builder[variants.Dataquery], 0, len(histogramBucketsMs))
+	for i, le := range histogramBucketsMs {
+		alias := "≤ " + le + " ms"
+		if le == "+Inf" {
+			alias = "> " + histogramBucketsMs[i-1] + " ms"
+		}
+		targets = append(targets, influxQL(string(rune('A'+i)),
+			`SELECT sum("total_ms_bucket") FROM "http_request" WHERE $timeFilter AND `+reqFilter+
+				` AND "le" = '`+le+`' GROUP BY time(30s) fill(none)`,
+			alias))
+	}
+	return targets
+}
+
 func distributionDashboard() (dashboard.Dashboard, error) {
 	var l layout
 	return baseDashboard("probes-distribution", "Backend calls: distribution",
@@ -333,10 +355,7 @@ func distributionDashboard() (dashboard.Dashboard, error) {
 			DisplayMode(common.BarGaugeDisplayModeGradient).
 			Orientation(common.VizOrientationHorizontal).
 			ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Values(false)).
-			WithTarget(influxQL("A",
-				`SELECT sum("total_ms_bucket") FROM "http_request" WHERE $timeFilter AND `+reqFilter+
-					` GROUP BY time(30s), "le" fill(none)`,
-				"le $tag_le"))).
+			Targets(bucketTargets())).
 		WithPanel(msSeries("Total time percentiles (p50, p90, p99)",
 			"percentile() of total_ms per interval and scenario.").
 			GridPos(l.next(24, 10)).

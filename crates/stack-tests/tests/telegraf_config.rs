@@ -6,7 +6,7 @@ use std::process::Command;
 
 use anyhow::ensure;
 use stack_tests::telegraf::{self, Settings, check_config, shipped_dir};
-use stack_tests::tools::require_tools;
+use stack_tests::tools::{require_tools, workspace_root};
 
 fn shipped_config() -> anyhow::Result<String> {
     Ok(std::fs::read_to_string(
@@ -113,6 +113,37 @@ fn telegraf_rejects_unquoted_env_reference() -> anyhow::Result<()> {
     ensure!(
         result.is_err(),
         "an unquoted ${{INFLUX_URL}} was accepted: {result:?}"
+    );
+    Ok(())
+}
+
+/// The Distribution dashboard's bar gauge asks for each histogram bucket by its upper
+/// bound; it must list exactly the buckets of the shipped config, in order, then +Inf.
+#[test]
+fn bucket_panel_matches_the_configured_buckets() -> anyhow::Result<()> {
+    let config = std::fs::read_to_string(shipped_dir().join("telegraf.conf"))?;
+    let mut expected: Vec<String> = stack_tests::histogram::bounds_from_config(&config)?
+        .iter()
+        .map(|b| b.to_string())
+        .collect();
+    expected.push("+Inf".to_owned());
+    let file = workspace_root().join("grafana/dashboards/distribution.json");
+    let (_, queries) = stack_tests::dashboards::load(&file)?;
+    let asked: Vec<String> = queries
+        .iter()
+        .filter(|q| q.query.contains("total_ms_bucket"))
+        .filter_map(|q| {
+            q.query
+                .split("\"le\" = '")
+                .nth(1)?
+                .split('\'')
+                .next()
+                .map(str::to_owned)
+        })
+        .collect();
+    anyhow::ensure!(
+        asked == expected,
+        "dashboard buckets {asked:?}, telegraf buckets {expected:?}"
     );
     Ok(())
 }
