@@ -34,6 +34,10 @@ fn http_request_point() -> Point {
 /// Median and minimum over `batches` of the mean ns per iteration of `f`.
 /// The minimum shows the cost on an idle core when the machine is busy.
 fn median_ns(batches: usize, per_batch: usize, mut f: impl FnMut()) -> (f64, f64) {
+    // Unmeasured warm-up: caches, branch predictors, CPU frequency.
+    for _ in 0..batches * per_batch / 4 {
+        f();
+    }
     let mut samples: Vec<f64> = (0..batches)
         .map(|_| {
             let start = Instant::now();

@@ -159,17 +159,35 @@ impl Point {
     /// On error nothing is appended.
     pub fn encode_into(&self, out: &mut String) -> Result<(), EncodeError> {
         self.validate()?;
-        write_name(out, &self.measurement, ESC_MEASUREMENT);
+        let start = out.len();
+        let written = self.write(out);
+        if written.is_err() {
+            out.truncate(start);
+        }
+        written
+    }
+
+    /// Writes the validated point; names are checked for refused characters
+    /// while they are written (one scan each), so the caller truncates on error.
+    fn write(&self, out: &mut String) -> Result<(), EncodeError> {
+        let measurement_refused = REFUSED | REFUSED_MEASUREMENT;
+        write_name(
+            out,
+            &self.measurement,
+            ESC_MEASUREMENT,
+            measurement_refused,
+            || Part::Measurement,
+        )?;
         for (key, value) in &self.tags {
             out.push(',');
-            write_name(out, key, ESC_KEY);
+            write_name(out, key, ESC_KEY, REFUSED, || Part::TagKey)?;
             out.push('=');
-            write_name(out, value, ESC_KEY);
+            write_name(out, value, ESC_KEY, REFUSED, || Part::TagValue(key.clone()))?;
         }
         let mut floats = zmij::Buffer::new();
         for (i, (key, value)) in self.fields.iter().enumerate() {
             out.push(if i == 0 { ' ' } else { ',' });
-            write_name(out, key, ESC_KEY);
+            write_name(out, key, ESC_KEY, REFUSED, || Part::FieldKey)?;
             out.push('=');
             write_field_value(out, value, &mut floats);
         }
@@ -214,7 +232,6 @@ impl Point {
                 self.measurement.clone(),
             ));
         }
-        check_name(&self.measurement, || Part::Measurement, true)?;
         for (key, value) in &self.tags {
             if key.is_empty() {
                 return Err(EncodeError::EmptyTagKey {
@@ -224,8 +241,6 @@ impl Point {
             if value.is_empty() {
                 return Err(EncodeError::EmptyTagValue { key: key.clone() });
             }
-            check_name(key, || Part::TagKey, false)?;
-            check_name(value, || Part::TagValue(key.clone()), false)?;
         }
         if self.fields.is_empty() {
             return Err(EncodeError::NoFields {
@@ -236,7 +251,6 @@ impl Point {
             if key.is_empty() {
                 return Err(EncodeError::EmptyFieldKey);
             }
-            check_name(key, || Part::FieldKey, false)?;
             if let FieldValue::Float(v) = value
                 && !v.is_finite()
             {
@@ -251,16 +265,7 @@ impl Point {
 }
 
 /// Checks a non-empty name for characters it cannot carry.
-fn check_name(
-    text: &str,
-    part: impl Fn() -> Part,
-    is_measurement: bool,
-) -> Result<(), EncodeError> {
-    let refused = if is_measurement {
-        REFUSED | REFUSED_MEASUREMENT
-    } else {
-        REFUSED
-    };
+fn check_name(text: &str, part: impl Fn() -> Part, refused: u8) -> Result<(), EncodeError> {
     let bad = text.bytes().find(|&b| class(b) & refused != 0);
     if let Some(b) = bad {
         return Err(EncodeError::UnsupportedChar {
@@ -280,12 +285,23 @@ fn check_name(
 
 /// Writes a validated name, escaping bytes of class `escape` and the
 /// backslashes before them.
-fn write_name(out: &mut String, text: &str, escape: u8) {
+fn write_name(
+    out: &mut String,
+    text: &str,
+    escape: u8,
+    refused: u8,
+    part: impl Fn() -> Part,
+) -> Result<(), EncodeError> {
     let bytes = text.as_bytes();
-    if !bytes.iter().any(|&b| class(b) & (escape | BACKSLASH) != 0) {
+    // Common case: nothing to escape or refuse (and so no backslash at the end).
+    if !bytes
+        .iter()
+        .any(|&b| class(b) & (escape | BACKSLASH | refused) != 0)
+    {
         out.push_str(text);
-        return;
+        return Ok(());
     }
+    check_name(text, part, refused)?;
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let escape = if b == b'\\' {
@@ -305,6 +321,7 @@ fn write_name(out: &mut String, text: &str, escape: u8) {
         }
     }
     out.push_str(&text[start..]);
+    Ok(())
 }
 
 fn write_field_value(out: &mut String, value: &FieldValue, floats: &mut zmij::Buffer) {
