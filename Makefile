@@ -8,7 +8,7 @@ CARGO ?= cargo
 COMPOSE ?= docker compose
 DEMO_ROUNDS ?= 20
 
-.PHONY: help up down logs ps restart clean demo test lint tools bench build
+.PHONY: help up down logs ps restart report clean demo test lint tools bench build
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -25,8 +25,11 @@ logs: ## Follow the stack's logs
 ps: ## Show the stack's containers and health
 	@scripts/stack.sh ps
 
-restart: ## Restart the stack
+restart: ## Recreate the stack's containers (applies edits to .env)
 	@scripts/stack.sh restart
+
+report: ## Print the 2x2 table from the stack's InfluxDB (SINCE=15m)
+	@scripts/stack.sh report
 
 clean: ## Stop the stack and delete its volumes (InfluxDB and Grafana data)
 	@scripts/stack.sh clean

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the Docker stack: up | down | logs | ps | restart | clean.
+# Runs the Docker stack: up | down | logs | ps | restart | report | clean.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,7 +9,7 @@ need_docker() {
   if ! command -v docker >/dev/null 2>&1 \
     || ! docker compose version >/dev/null 2>&1 \
     || ! docker info >/dev/null 2>&1; then
-    echo "make up needs Docker with Compose v2; without Docker, run: make demo" >&2
+    echo "make ${cmd:-up} needs Docker with Compose v2; without Docker, run: make demo" >&2
     exit 1
   fi
 }
@@ -99,7 +99,23 @@ case "$cmd" in
   restart)
     need_docker
     ensure_env
-    compose restart
+    # Recreate rather than `compose restart`, so that edits to .env (PROBE_TARGETS, ...) apply.
+    if ! docker compose up -d --force-recreate --wait --wait-timeout "$WAIT_TIMEOUT"; then
+      compose ps
+      echo "The stack did not become healthy within ${WAIT_TIMEOUT}s; see: make logs" >&2
+      exit 1
+    fi
+    compose ps
+    ;;
+  report)
+    need_docker
+    [[ -f .env ]] || { echo "No .env yet: start the stack first (make up)." >&2; exit 1; }
+    # probe-report from the probes' image, inside the compose network.
+    docker compose run --rm --no-deps \
+      -e INFLUX_URL=http://influxdb:8086 \
+      -e INFLUX_TOKEN="$(env_value INFLUX_TOKEN)" \
+      -e INFLUX_BUCKET="$(env_value INFLUX_BUCKET)" \
+      probe-sync-fresh probe-report --since "${SINCE:-15m}"
     ;;
   clean)
     need_docker
@@ -107,7 +123,7 @@ case "$cmd" in
     compose down --volumes --remove-orphans
     ;;
   *)
-    echo "usage: $0 up|down|logs|ps|restart|clean" >&2
+    echo "usage: $0 up|down|logs|ps|restart|report|clean" >&2
     exit 2
     ;;
 esac
