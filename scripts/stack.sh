@@ -22,14 +22,25 @@ random_hex() {
   fi
 }
 
+project_name() {
+  sed -n 's/^name: *//p' docker-compose.yml | head -n 1
+}
+
 # Creates .env from .env.example with a fresh InfluxDB token and passwords.
 ensure_env() {
   if [[ -f .env ]]; then
     if grep -q '=replace-me' .env; then
-      echo ".env still holds replace-me placeholders; edit them or delete .env to regenerate it" >&2
+      echo ".env still holds replace-me placeholders; edit them, or delete .env to regenerate it (before the first make up)" >&2
       exit 1
     fi
     return
+  fi
+  # InfluxDB applies the token only when its volume is empty, and 2.9 keeps just a hash of
+  # it: a new .env over an old volume would lock Telegraf and Grafana out.
+  if docker volume inspect "$(project_name)_influxdb-data" >/dev/null 2>&1; then
+    echo "No .env, but InfluxDB data from an earlier start exists: its token cannot be recovered." >&2
+    echo "Restore that .env, or delete the old data with: make clean" >&2
+    exit 1
   fi
   local token influx_pw grafana_pw
   token="$(random_hex 32)"
@@ -111,10 +122,10 @@ case "$cmd" in
     need_docker
     [[ -f .env ]] || { echo "No .env yet: start the stack first (make up)." >&2; exit 1; }
     # probe-report from the probes' image, inside the compose network.
-    docker compose run --rm --no-deps \
-      -e INFLUX_URL=http://influxdb:8086 \
-      -e INFLUX_TOKEN="$(env_value INFLUX_TOKEN)" \
-      -e INFLUX_BUCKET="$(env_value INFLUX_BUCKET)" \
+    # The token goes through the environment, not the command line (where ps shows it).
+    INFLUX_TOKEN="$(env_value INFLUX_TOKEN)" INFLUX_BUCKET="$(env_value INFLUX_BUCKET)" \
+      docker compose run --rm --no-deps \
+      -e INFLUX_URL=http://influxdb:8086 -e INFLUX_TOKEN -e INFLUX_BUCKET \
       probe-sync-fresh probe-report --since "${SINCE:-15m}"
     ;;
   clean)

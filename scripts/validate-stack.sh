@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
+  export PATH="/usr/local/go/bin:$PATH"
+fi
 if ! command -v go >/dev/null 2>&1; then
   echo "FAIL validate-stack: go is not on PATH (tools/validate needs Go 1.26)" >&2
   exit 1
@@ -38,7 +41,7 @@ else
   echo "info docker compose not installed here: compose-go (above) is the compose check"
 fi
 
-for script in scripts/stack.sh scripts/validate-stack.sh; do
+for script in scripts/*.sh .ci/run; do
   if bash -n "$script"; then
     echo "ok   bash -n $script"
   else
@@ -46,6 +49,14 @@ for script in scripts/stack.sh scripts/validate-stack.sh; do
     status=1
   fi
 done
+if command -v shellcheck >/dev/null 2>&1; then
+  if shellcheck scripts/*.sh .ci/run; then
+    echo "ok   shellcheck scripts/*.sh .ci/run"
+  else
+    echo "FAIL shellcheck scripts/*.sh .ci/run"
+    status=1
+  fi
+fi
 
 if [[ $status -ne 0 ]]; then
   echo "validate-stack: FAILED" >&2
