@@ -171,13 +171,23 @@ func overviewDashboard() (dashboard.Dashboard, error) {
 					` GROUP BY time($__interval), "scenario" fill(null)`,
 				"$tag_scenario"))).
 		WithPanel(countBars("Errors by class",
-			"Failed calls per interval, by error_class.").
+			"Failed calls per interval: bars by error_class (http_error); the line counts every error of the selected scenarios (probe_round.errors) and stays at 0 while all is well.").
 			GridPos(l.next(12, 9)).
 			NoValue("0").
 			WithTarget(influxQL("A",
 				`SELECT sum("count") FROM "http_error" WHERE $timeFilter AND `+reqFilter+
 					` GROUP BY time($__interval), "error_class" fill(0)`,
-				"$tag_error_class"))).
+				"$tag_error_class")).
+			WithTarget(influxQL("B",
+				`SELECT sum("errors") FROM "probe_round" WHERE $timeFilter AND `+scnFilter+
+					` GROUP BY time($__interval) fill(0)`,
+				"all errors")).
+			WithOverride(dashboard.MatcherConfig{Id: "byName", Options: "all errors"},
+				[]dashboard.DynamicConfigValue{
+					{Id: "custom.drawStyle", Value: "line"},
+					{Id: "custom.fillOpacity", Value: 0},
+					{Id: "custom.stacking", Value: map[string]any{"mode": "none", "group": "A"}},
+				})).
 		WithPanel(newTable("2x2 comparison: round time per scenario",
 			"Round time over the selected range: fresh vs reused connections, sequential vs concurrent calls.").
 			GridPos(l.next(12, 8)).
@@ -357,14 +367,16 @@ func distributionDashboard() (dashboard.Dashboard, error) {
 			ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Values(false)).
 			Targets(bucketTargets())).
 		WithPanel(msSeries("Total time percentiles (p50, p90, p99)",
-			"percentile() of total_ms per interval and scenario.").
+			"percentile() of total_ms per interval (at least 30 s) and scenario.").
+			Interval("30s").
 			GridPos(l.next(24, 10)).
 			WithTarget(influxQL("A",
 				`SELECT percentile("total_ms", 50) AS "p50", percentile("total_ms", 90) AS "p90", percentile("total_ms", 99) AS "p99" FROM "http_request" WHERE $timeFilter AND `+reqFilter+
 					` GROUP BY time($__interval), "scenario" fill(null)`,
 				"$tag_scenario $col"))).
 		WithPanel(msSeries("Time to first byte percentiles (p50, p90, p99)",
-			"percentile() of ttfb_ms per interval and scenario.").
+			"percentile() of ttfb_ms per interval (at least 30 s) and scenario.").
+			Interval("30s").
 			GridPos(l.next(24, 10)).
 			WithTarget(influxQL("A",
 				`SELECT percentile("ttfb_ms", 50) AS "p50", percentile("ttfb_ms", 90) AS "p90", percentile("ttfb_ms", 99) AS "p99" FROM "http_request" WHERE $timeFilter AND `+reqFilter+
