@@ -2,7 +2,8 @@
 # Installs the tools the end-to-end pipeline test (crates/stack-tests) needs, into a
 # machine-wide cache that survives fresh clones:
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/backend-timing/bin/
-#     telegraf-1.39.3   Telegraf built from its Go module with only our plugins
+#     telegraf-1.39.3-<id>  Telegraf built from its Go module with only our plugins
+#                       (<id>: a hash of the plugin list, so changing it rebuilds)
 #                       (same version as the compose image telegraf:1.39.3)
 #     influxd-1.8.10    InfluxDB 1.8.10 built from its Go module: InfluxQL /query plus
 #                       the v2 write API /api/v2/write that Telegraf's outputs.influxdb_v2
@@ -14,7 +15,7 @@ set -euo pipefail
 
 TELEGRAF_VERSION=1.39.3
 INFLUXDB_VERSION=1.8.10
-TELEGRAF_TAGS=custom,inputs.socket_listener,inputs.internal,aggregators.histogram,outputs.influxdb,outputs.influxdb_v2,outputs.file,parsers.influx,serializers.influx
+TELEGRAF_TAGS=custom,inputs.socket_listener,inputs.internal,aggregators.histogram,outputs.health,outputs.influxdb,outputs.influxdb_v2,outputs.file,parsers.influx,serializers.influx
 
 CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/backend-timing"
 BIN_DIR="$CACHE_DIR/bin"
@@ -56,7 +57,9 @@ go_build() {
     ln -sfn "$name-$version" "$BIN_DIR/$name"
 }
 
-go_build telegraf "$TELEGRAF_VERSION" \
+# The plugin set is part of the cached binary's name, so a changed set is rebuilt.
+TELEGRAF_TAGS_ID="$(printf '%s' "$TELEGRAF_TAGS" | sha256sum | cut -c1-8)"
+go_build telegraf "$TELEGRAF_VERSION-$TELEGRAF_TAGS_ID" \
     "github.com/influxdata/telegraf/cmd/telegraf@v$TELEGRAF_VERSION" \
     "-s -w -X github.com/influxdata/telegraf/internal.Version=$TELEGRAF_VERSION" \
     "$TELEGRAF_TAGS"

@@ -38,8 +38,14 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Environment for the config; `udp`/`tcp` are the listener addresses.
-    pub fn env(&self, udp: SocketAddr, tcp: SocketAddr) -> Vec<(String, String)> {
+    /// Environment for the config; `udp`/`tcp` are the listener addresses, `health` the
+    /// health endpoint's.
+    pub fn env(
+        &self,
+        udp: SocketAddr,
+        tcp: SocketAddr,
+        health: SocketAddr,
+    ) -> Vec<(String, String)> {
         [
             ("INFLUX_URL", self.influx_url.clone()),
             ("INFLUX_TOKEN", "test-token".to_owned()),
@@ -50,6 +56,7 @@ impl Settings {
             ("TELEGRAF_HISTOGRAM_PERIOD", self.histogram_period.clone()),
             ("TELEGRAF_FLUSH_INTERVAL", self.flush_interval.clone()),
             ("TELEGRAF_INTERVAL", self.interval.clone()),
+            ("TELEGRAF_HEALTH_ADDRESS", format!("http://{health}")),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
@@ -63,6 +70,8 @@ pub struct Telegraf {
     pub proc: Proc,
     pub udp: SocketAddr,
     pub tcp: SocketAddr,
+    /// The `outputs.health` endpoint.
+    pub health: SocketAddr,
 }
 
 impl Telegraf {
@@ -85,20 +94,26 @@ impl Telegraf {
     ) -> anyhow::Result<Self> {
         let udp: SocketAddr = ([127, 0, 0, 1], free_udp_port()?).into();
         let tcp: SocketAddr = ([127, 0, 0, 1], free_tcp_port()?).into();
+        let health: SocketAddr = ([127, 0, 0, 1], free_tcp_port()?).into();
         let mut cmd = Command::new(bin);
         cmd.arg("--config")
             .arg(config_dir.join("telegraf.conf"))
             .arg("--config-directory")
             .arg(config_dir.join("telegraf.d"))
             .arg("--debug")
-            .envs(settings.env(udp, tcp));
+            .envs(settings.env(udp, tcp, health));
         let mut proc = Proc::spawn("telegraf", &mut cmd, log)?;
         let udp_ready = format!("Listening on udp://{udp}");
         wait_until("telegraf listeners", Duration::from_secs(60), || {
             proc.ensure_running()?;
             Ok(proc.log_text().contains(&udp_ready) && TcpStream::connect(tcp).is_ok())
         })?;
-        Ok(Self { proc, udp, tcp })
+        Ok(Self {
+            proc,
+            udp,
+            tcp,
+            health,
+        })
     }
 
     /// Stops Telegraf with SIGTERM, which pushes the open aggregation period and
@@ -141,7 +156,7 @@ pub fn check_config(bin: &Path, config_dir: &Path, settings: &Settings) -> anyho
         .arg("--config-directory")
         .arg(config_dir.join("telegraf.d"))
         .arg("--test")
-        .envs(settings.env(udp, tcp))
+        .envs(settings.env(udp, tcp, ([127, 0, 0, 1], 9).into()))
         .output()?;
     let text = format!(
         "{}{}",

@@ -16,6 +16,7 @@ use anyhow::{Context, bail, ensure};
 use serde_json::Value;
 use stack_tests::dashboards::{self, QueryContext};
 use stack_tests::histogram;
+use stack_tests::http;
 use stack_tests::influxdb::{InfluxServer, series};
 use stack_tests::lineproto::Point;
 use stack_tests::procs::{free_tcp_port, wait_until};
@@ -479,6 +480,15 @@ fn pipeline_end_to_end() -> anyhow::Result<()> {
         };
         let sent = merge(&synthetic, &probes);
         wait_for_counts(&stack.influx, &mut stack.telegraf, &sent)?;
+        // The container's health check: 200 once Telegraf's own write stats show the
+        // output keeping up.
+        let health = stack.telegraf.health;
+        wait_until("telegraf health endpoint", Duration::from_secs(60), || {
+            Ok(
+                http::request(health, "GET", "/", None, Duration::from_secs(5))
+                    .is_ok_and(|r| r.status == 200),
+            )
+        })?;
         // SIGTERM pushes the open histogram period and flushes the output.
         stack.telegraf.stop(HISTOGRAM_PERIOD)?;
         let stored = stored_counts(&stack.influx)?;
@@ -577,5 +587,49 @@ fn missing_grace_is_caught() -> anyhow::Result<()> {
     };
     let msg = broken_histogram_failure(&tools, "\n  grace = \"120s\"\n", "\n  grace = \"0s\"\n")?;
     println!("grace = 0s caught: {msg}");
+    Ok(())
+}
+
+/// The health endpoint behind the container's health check turns 503 when Telegraf's
+/// writes fail and its output buffer fills (here: InfluxDB is a closed port).
+#[test]
+fn telegraf_health_fails_when_writes_fail() -> anyhow::Result<()> {
+    let Some(tools) = require_tools("telegraf health test")? else {
+        return Ok(());
+    };
+    let dir = tempfile::tempdir()?;
+    let settings = Settings {
+        influx_url: format!("http://127.0.0.1:{}", free_tcp_port()?),
+        bucket: DB.to_owned(),
+        histogram_period: format!("{}s", HISTOGRAM_PERIOD.as_secs()),
+        flush_interval: "1s".to_owned(),
+        interval: "1s".to_owned(),
+    };
+    let mut telegraf = Telegraf::start(
+        &tools.telegraf,
+        &telegraf::shipped_dir(),
+        &settings,
+        &dir.path().join("telegraf.log"),
+    )?;
+    let now = now_ns();
+    let lines: Vec<String> = (0..1500)
+        .map(|i| {
+            Point::new("probe_round", now + i)
+                .tag("scenario", "sync-fresh")
+                .float("total_ms", 1.0)
+                .encode()
+        })
+        .collect();
+    send_tcp(telegraf.tcp, &lines)?;
+    let health = telegraf.health;
+    let mut last = 0;
+    wait_until("telegraf health 503", Duration::from_secs(60), || {
+        telegraf.proc.ensure_running()?;
+        last = http::request(health, "GET", "/", None, Duration::from_secs(5))
+            .map(|r| r.status)
+            .unwrap_or(0);
+        Ok(last == 503)
+    })
+    .with_context(|| format!("last status {last}; log:\n{}", telegraf.proc.log_tail(20)))?;
     Ok(())
 }

@@ -76,7 +76,11 @@ fn telegraf_accepts_shipped_config() -> anyhow::Result<()> {
         .arg(shipped_dir().join("telegraf.conf"))
         .arg("--config-directory")
         .arg(shipped_dir().join("telegraf.d"))
-        .envs(settings().env(([127, 0, 0, 1], 9).into(), ([127, 0, 0, 1], 9).into()))
+        .envs(settings().env(
+            ([127, 0, 0, 1], 9).into(),
+            ([127, 0, 0, 1], 9).into(),
+            ([127, 0, 0, 1], 9).into(),
+        ))
         .output()?;
     ensure!(
         check.status.success(),
