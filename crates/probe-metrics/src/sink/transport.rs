@@ -105,9 +105,14 @@ pub(crate) fn pack_datagrams(lines: &[String], max_bytes: usize) -> Vec<Range<us
     out
 }
 
+/// A connected UDP socket is re-resolved this often: a datagram to an address that
+/// moved (a recreated Telegraf container) fails silently, so time is the only signal.
+const UDP_RESOLVE_EVERY: Duration = Duration::from_secs(30);
+
 struct Udp {
     target: String,
-    socket: Option<UdpSocket>,
+    /// The socket and when its address was resolved.
+    socket: Option<(UdpSocket, std::time::Instant)>,
     payload_bytes: usize,
     buf: Vec<u8>,
 }
@@ -131,10 +136,10 @@ impl Udp {
 
 impl Transport for Udp {
     fn write(&mut self, lines: &[String]) -> Delivery {
-        let socket = match self.socket.take() {
-            Some(s) => s,
-            None => match self.connect() {
-                Ok(s) => s,
+        let (socket, resolved) = match self.socket.take() {
+            Some((s, at)) if at.elapsed() < UDP_RESOLVE_EVERY => (s, at),
+            _ => match self.connect() {
+                Ok(s) => (s, std::time::Instant::now()),
                 Err(e) => return Delivery::Retry(format!("udp://{}: {e}", self.target)),
             },
         };
@@ -154,7 +159,7 @@ impl Transport for Udp {
         }
         // Keep the socket unless it failed (re-resolve next time).
         if error.is_none() {
-            self.socket = Some(socket);
+            self.socket = Some((socket, resolved));
         }
         Delivery::Done {
             sent,
