@@ -14,13 +14,8 @@ use url::Url;
 #[command(version, about, long_about = None, max_term_width = 100)]
 pub struct Args {
     /// URL or NAME=URL to probe, e.g. api=https://example.com/health
-    /// [env: PROBE_TARGETS, comma-separated]
-    #[arg(
-        value_name = "TARGET",
-        env = "PROBE_TARGETS",
-        value_delimiter = ',',
-        hide_env = true
-    )]
+    /// [env: PROBE_TARGETS, comma-separated, read when no TARGET is given]
+    #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
 
     /// Pause between rounds, e.g. 500ms, 3s (0s allowed)

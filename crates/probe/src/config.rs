@@ -38,14 +38,17 @@ pub enum ConfigError {
     /// A target is not a usable URL.
     #[error(transparent)]
     Target(#[from] crate::target::TargetError),
+    /// A target name that metrics cannot carry.
+    #[error("invalid target name {0:?}: {1}")]
+    UnusableName(String, String),
     /// No target given.
     #[error("no targets: pass URL or NAME=URL arguments, or set PROBE_TARGETS (comma-separated)")]
     NoTargets,
     /// Two targets share a name.
     #[error("duplicate target name {0:?}: give each target its own NAME=URL")]
     DuplicateTarget(String),
-    /// An option that the chosen sink needs is missing.
-    #[error("--sink influxdb needs {0}")]
+    /// An option that the chosen sink needs is missing or empty.
+    #[error("--sink influxdb needs a non-empty {0}")]
     MissingInflux(&'static str),
     /// The CA file is unusable.
     #[error("--ca-cert: {0}")]
@@ -58,15 +61,31 @@ pub enum ConfigError {
 impl Config {
     /// Validates the command line.
     pub fn from_args(scenario: Scenario, args: Args) -> Result<Self, ConfigError> {
+        // Arguments are taken whole (a URL may hold commas); PROBE_TARGETS is a list.
         // Empty entries (`PROBE_TARGETS=`, a trailing comma) are no targets, not bad ones.
-        let targets = args
-            .targets
+        let from_env;
+        let given: Vec<&str> = if args.targets.is_empty() {
+            from_env = std::env::var("PROBE_TARGETS").unwrap_or_default();
+            from_env.split([',', '\n']).collect()
+        } else {
+            args.targets.iter().map(String::as_str).collect()
+        };
+        let targets = given
             .iter()
             .filter(|t| !t.trim().is_empty())
             .map(|t| t.parse::<Target>())
             .collect::<Result<Vec<_>, _>>()?;
         if targets.is_empty() {
             return Err(ConfigError::NoTargets);
+        }
+        // A name the line protocol cannot carry would lose every point of its target.
+        for target in &targets {
+            probe_metrics::Point::new("http_request", 0)
+                .tag("target", target.name.as_str())
+                .tag("domain", target.domain.as_str())
+                .field("total_ms", 0.0)
+                .to_line()
+                .map_err(|e| ConfigError::UnusableName(target.name.clone(), e.to_string()))?;
         }
         let mut names = std::collections::HashSet::new();
         if let Some(dup) = targets.iter().find(|t| !names.insert(t.name.as_str())) {
@@ -96,12 +115,14 @@ impl Config {
                     .ok_or(ConfigError::MissingInflux("--influx-url (INFLUX_URL)"))?;
                 let org = args
                     .influx_org
+                    .filter(|v| !v.trim().is_empty())
                     .ok_or(ConfigError::MissingInflux("--influx-org (INFLUX_ORG)"))?;
-                let bucket = args.influx_bucket.ok_or(ConfigError::MissingInflux(
-                    "--influx-bucket (INFLUX_BUCKET)",
-                ))?;
+                let bucket = args.influx_bucket.filter(|v| !v.trim().is_empty()).ok_or(
+                    ConfigError::MissingInflux("--influx-bucket (INFLUX_BUCKET)"),
+                )?;
                 let token = args
                     .influx_token
+                    .filter(|v| !v.trim().is_empty())
                     .ok_or(ConfigError::MissingInflux("--influx-token (INFLUX_TOKEN)"))?;
                 let tls = reqwest_timing::rustls_config(&tls).map_err(ConfigError::SinkTls)?;
                 let label = format!("influxdb ({url}, bucket {bucket})");

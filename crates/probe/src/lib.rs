@@ -82,7 +82,7 @@ fn clap_exit(name: &str, error: clap::Error) -> ExitCode {
                 .trim_start_matches("error: ");
             // clap lists the accepted values of an enum on a later line; keep them.
             let expected = match error.get(clap::error::ContextKind::ValidValue) {
-                Some(clap::error::ContextValue::Strings(valid)) => {
+                Some(clap::error::ContextValue::Strings(valid)) if !valid.is_empty() => {
                     format!(": expected one of {}", valid.join(", "))
                 }
                 _ => String::new(),

@@ -36,6 +36,9 @@ pub fn request(scenario: Scenario, target: &Target, started_ns: i64, r: &TimedRe
             p = p.field("tls_ms", ms(tls));
         }
     }
+    if r.url != target.url {
+        p = p.field("redirected", true);
+    }
     p.field("status_code", i64::from(r.status.as_u16()))
         .field("body_bytes", r.body_bytes as i64)
 }
@@ -84,4 +87,123 @@ pub fn sink(scenario: Scenario, at_ns: i64, kind: &str, stats: SinkStats) -> Poi
         .tag("sink", kind)
         .field("sent", stats.sent as i64)
         .field("dropped", stats.dropped as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use probe_metrics::{FieldValue, Point, SinkStats};
+    use reqwest_timing::{ConnectionTiming, DnsPhase, ErrorClass, TimedResponse, Timings};
+
+    use super::*;
+    use crate::schema::{self, Measurement};
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// Every key of the point is in the schema with its kind, and every key the
+    /// schema marks `always` is there.
+    fn conforms(point: &Point, m: &Measurement) {
+        assert_eq!(point.measurement(), m.name);
+        let tags: Vec<&str> = point.tags().map(|(k, _)| k).collect();
+        for (key, value) in point.fields() {
+            let declared = m.fields.iter().find(|k| k.name == key);
+            let declared =
+                declared.unwrap_or_else(|| panic!("{key} not in the schema of {}", m.name));
+            let kind = match value {
+                FieldValue::Float(_) => "float",
+                FieldValue::Integer(_) => "integer",
+                FieldValue::Boolean(_) => "boolean",
+                other => panic!("{key}: unexpected {other:?}"),
+            };
+            assert_eq!(kind, declared.kind, "{}.{key}", m.name);
+        }
+        for tag in &tags {
+            assert!(
+                m.tags.iter().any(|k| k.name == *tag),
+                "tag {tag} not in the schema of {}",
+                m.name
+            );
+        }
+        for k in m
+            .tags
+            .iter()
+            .chain(m.fields)
+            .filter(|k| k.presence == "always")
+        {
+            let present = tags.contains(&k.name) || point.fields().any(|(f, _)| f == k.name);
+            assert!(present, "{}.{} is always present", m.name, k.name);
+        }
+        point.to_line().expect("encodable");
+    }
+
+    fn response(connection: Option<ConnectionTiming>, url: &str) -> TimedResponse {
+        TimedResponse {
+            status: reqwest::StatusCode::OK,
+            headers: Default::default(),
+            url: url.parse().unwrap(),
+            body_bytes: 381,
+            timings: Timings {
+                connection,
+                ttfb: ms(20),
+                body: ms(1),
+                total: ms(60),
+            },
+        }
+    }
+
+    #[test]
+    fn points_follow_the_schema() {
+        let target: Target = "api=https://example.com/x".parse().unwrap();
+        let new_connection = ConnectionTiming {
+            dns: DnsPhase::Lookup(ms(1)),
+            connect: ms(2),
+            tls: Some(ms(30)),
+            setup: ms(34),
+            local_addr: ([127, 0, 0, 1], 40000).into(),
+            remote_addr: ([127, 0, 0, 1], 443).into(),
+        };
+        let s = Scenario::SyncFresh;
+        let fresh = request(
+            s,
+            &target,
+            1,
+            &response(Some(new_connection), "https://example.com/x"),
+        );
+        conforms(&fresh, &schema::HTTP_REQUEST);
+        assert_eq!(
+            fresh.fields().count(),
+            8,
+            "every phase of a new HTTPS connection"
+        );
+        let reused = request(s, &target, 1, &response(None, "https://example.com/x"));
+        conforms(&reused, &schema::HTTP_REQUEST);
+        assert!(
+            reused
+                .fields()
+                .all(|(k, _)| !["dns_ms", "connect_ms", "tls_ms", "redirected"].contains(&k))
+        );
+        let redirected = request(s, &target, 1, &response(None, "https://example.com/y"));
+        conforms(&redirected, &schema::HTTP_REQUEST);
+        assert!(redirected.fields().any(|(k, _)| k == "redirected"));
+        conforms(
+            &error(s, &target, 1, ErrorClass::Tls, 3.0),
+            &schema::HTTP_ERROR,
+        );
+        conforms(&round(s, 1, ms(80), 2, 0), &schema::PROBE_ROUND);
+        conforms(
+            &sink(
+                s,
+                1,
+                "udp",
+                SinkStats {
+                    sent: 3,
+                    dropped: 0,
+                },
+            ),
+            &schema::PROBE_SINK,
+        );
+    }
 }

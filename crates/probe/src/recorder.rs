@@ -97,7 +97,8 @@ impl Recorder {
                         self.counts.http_error += 1;
                         let message = format!(
                             "{class}: {} {} after {total_ms:.1} ms",
-                            target.url, response.status
+                            target.shown_url(),
+                            response.status
                         );
                         self.log.failure(&target.name, class.as_str(), message);
                         Outcome::Error
@@ -110,7 +111,7 @@ impl Recorder {
                 self.log.failure(
                     &target.name,
                     error.class.as_str(),
-                    format!("{} ({})", error, target.url),
+                    format!("{} ({})", error, target.shown_url()),
                 );
                 Outcome::Error
             }

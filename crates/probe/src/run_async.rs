@@ -31,19 +31,28 @@ async fn probe(config: &Config) -> anyhow::Result<()> {
     let Start { stop, mut recorder } = Start::new(config)?;
     {
         let (timing, client) = client(config)?;
+        let timeout = config.timeout;
         let warm_up = join_all(
             config
                 .targets
                 .iter()
-                .map(|t| timing.send(client.get(t.url.clone()))),
+                .map(|t| timing.send(client.get(t.url.clone()).timeout(timeout))),
         );
         // A signal during the warm-up ends the probe without waiting for it.
         tokio::select! {
-            _ = warm_up => {}
+            results = warm_up => {
+                for (target, result) in config.targets.iter().zip(results) {
+                    if let Err(e) = result {
+                        recorder.log().info(format_args!("warm-up: target {}: {e}", target.name));
+                    }
+                }
+            }
             () = stop.wait() => {}
         }
     }
-    warm_up_done(&recorder);
+    if !stop.requested() {
+        warm_up_done(&recorder);
+    }
     let (timing, client) = client(config)?;
     let mut round = 0u64;
     while !stop.requested() && config.rounds.is_none_or(|n| round < n) {
@@ -55,7 +64,10 @@ async fn probe(config: &Config) -> anyhow::Result<()> {
             let client = &client;
             async move {
                 let request_ns = now_ns();
-                let result = timing.send(client.get(target.url.clone())).await;
+                // Same per-request bound as the sync probes: setup, headers and body.
+                let result = timing
+                    .send(client.get(target.url.clone()).timeout(config.timeout))
+                    .await;
                 (target, request_ns, result)
             }
         });

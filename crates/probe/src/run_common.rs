@@ -23,10 +23,10 @@ impl Start {
         let recorder = Recorder::new(config.scenario, sink);
         let rounds = config
             .rounds
-            .map_or_else(|| "until stopped".to_owned(), |n| format!("{n} rounds"));
+            .map_or_else(|| "until stopped".to_owned(), |n| plural(n, "round"));
         recorder.log().info(format_args!(
-            "{} targets, {rounds}, interval {}, timeout {}, sink {}",
-            config.targets.len(),
+            "{}, {rounds}, interval {}, timeout {}, sink {}",
+            plural(config.targets.len() as u64, "target"),
             humantime::format_duration(config.interval),
             humantime::format_duration(config.timeout),
             config.sink_label,
@@ -37,4 +37,12 @@ impl Start {
 
 pub(crate) fn warm_up_done(recorder: &Recorder) {
     recorder.log().info("warm-up done (not reported)");
+}
+
+fn plural(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }

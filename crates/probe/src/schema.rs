@@ -112,6 +112,12 @@ pub const HTTP_REQUEST: Measurement = Measurement {
             "new HTTPS connection",
             "TLS handshake (ClientHello to handshake end)",
         ),
+        field(
+            "redirected",
+            "boolean",
+            "after redirects (then `true`)",
+            "the URL that answered is not the one requested: `total_ms` covers every hop, the other phases the last one",
+        ),
         field("status_code", "integer", "always", "status code"),
         field("body_bytes", "integer", "always", "body bytes received"),
     ],

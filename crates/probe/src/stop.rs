@@ -16,6 +16,9 @@ impl Stop {
     pub fn install() -> std::io::Result<Self> {
         let flag = Arc::new(AtomicBool::new(false));
         for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            // A second signal ends the process at once, without flushing (exit 1);
+            // registered first, so that it sees the flag before the first signal sets it.
+            signal_hook::flag::register_conditional_shutdown(signal, 1, flag.clone())?;
             signal_hook::flag::register(signal, flag.clone())?;
         }
         Ok(Self(flag))

@@ -13,6 +13,16 @@ pub struct Target {
     pub url: Url,
 }
 
+impl Target {
+    /// The URL for logs: without user name and password.
+    pub fn shown_url(&self) -> String {
+        let mut url = self.url.clone();
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        url.to_string()
+    }
+}
+
 /// A target argument that is not a usable URL.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid target {input:?}: {reason}")]
@@ -83,6 +93,12 @@ mod tests {
         assert_eq!((t.name.as_str(), t.domain.as_str()), ("api", "127.0.0.1"));
         let t: Target = "v6=http://[::1]:80/".parse().unwrap();
         assert_eq!(t.domain, "::1");
+    }
+
+    #[test]
+    fn logs_show_no_credentials() {
+        let t: Target = "api=https://user:secret@example.com/x".parse().unwrap();
+        assert_eq!(t.shown_url(), "https://example.com/x");
     }
 
     #[test]

@@ -260,3 +260,77 @@ fn async_probe_stops_in_the_middle_of_a_round() {
         "{seen}{rest}"
     );
 }
+
+/// The sync probes wait for their blocking requests on another thread, so a signal
+/// during the warm-up or a slow request ends them at once too.
+#[test]
+fn sync_probe_stops_during_the_warm_up() {
+    let b = backend("signals", |_| {});
+    let child = command(Bin::SyncReused)
+        .args([
+            "--rounds",
+            "0",
+            "--timeout",
+            "30s",
+            "--sink",
+            "stdout",
+            &format!("{}/delay/30000", http(&b)),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn probe");
+    std::thread::sleep(Duration::from_millis(500));
+    let (code, stderr) = terminate(child, Duration::from_secs(5));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .starts_with("probe-sync-reused: done: rounds=0 "),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn sync_probe_stops_in_the_middle_of_a_round() {
+    let addr = answers_once();
+    let mut child = command(Bin::SyncFresh)
+        .args([
+            "--rounds",
+            "0",
+            "--timeout",
+            "30s",
+            "--sink",
+            "stdout",
+            &format!("http://{addr}/"),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn probe");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut seen = String::new();
+    while !seen.contains("warm-up done") {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).expect("read stderr") > 0,
+            "probe ended early:\n{seen}"
+        );
+        seen.push_str(&line);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    child.stderr = Some(stderr.into_inner());
+    let (code, rest) = terminate(child, Duration::from_secs(5));
+    assert_eq!(code, Some(0), "{seen}{rest}");
+    assert!(
+        rest.lines()
+            .last()
+            .unwrap_or_default()
+            .starts_with("probe-sync-fresh: done: rounds=0 requests=0 "),
+        "{seen}{rest}"
+    );
+}

@@ -17,6 +17,12 @@ pub struct TimedResponse {
     /// The status code; a 4xx or 5xx is still a response, see
     /// [`ErrorClass::from_status`].
     pub status: StatusCode,
+    /// The response headers.
+    pub headers: http::HeaderMap,
+    /// The URL that answered: the requested one, or where redirects led. After
+    /// redirects, [`Timings::total`] covers every hop and the other phases the
+    /// last one.
+    pub url: reqwest::Url,
     /// Bytes of body received (after any content decoding).
     pub body_bytes: u64,
     /// Where the time went.
@@ -62,61 +68,128 @@ fn local_addr(extensions: &http::Extensions) -> Option<SocketAddr> {
     extensions.get::<HttpInfo>().map(HttpInfo::local_addr)
 }
 
+/// Where the body goes while it is read: counted only, or also kept.
+type Keep<'a> = Option<&'a mut Vec<u8>>;
+
+/// What the response carried besides its body.
+struct Head {
+    status: StatusCode,
+    headers: http::HeaderMap,
+    url: reqwest::Url,
+    local: Option<SocketAddr>,
+}
+
 impl Instrumentation {
-    /// Sends the request, reads the whole body, and times each phase. The
-    /// client must have been built with [`apply`](Self::apply) on this
-    /// instrumentation.
+    /// Sends the request, reads the whole body (counting it, not keeping it),
+    /// and times each phase. The client must have been built with
+    /// [`apply`](Self::apply) on this instrumentation.
     pub async fn send(
         &self,
         request: reqwest::RequestBuilder,
+    ) -> Result<TimedResponse, TimedError> {
+        self.send_async(request, None).await
+    }
+
+    /// Like [`send`](Self::send), and also returns the body.
+    pub async fn send_with_body(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(TimedResponse, Vec<u8>), TimedError> {
+        let mut body = Vec::new();
+        let response = self.send_async(request, Some(&mut body)).await?;
+        Ok((response, body))
+    }
+
+    async fn send_async(
+        &self,
+        request: reqwest::RequestBuilder,
+        mut keep: Keep<'_>,
     ) -> Result<TimedResponse, TimedError> {
         let started = Instant::now();
         let fail = |e: reqwest::Error| TimedError::new(ErrorClass::of(&e), started, &e);
         let mut response = request.send().await.map_err(fail)?;
         let headers_at = Instant::now();
-        let local = local_addr(response.extensions());
-        let status = response.status();
+        let head = Head {
+            status: response.status(),
+            headers: std::mem::take(response.headers_mut()),
+            url: response.url().clone(),
+            local: local_addr(response.extensions()),
+        };
         let mut body_bytes = 0u64;
         loop {
             match response.chunk().await {
-                Ok(Some(chunk)) => body_bytes += chunk.len() as u64,
+                Ok(Some(chunk)) => {
+                    body_bytes += chunk.len() as u64;
+                    if let Some(body) = keep.as_deref_mut() {
+                        body.extend_from_slice(&chunk);
+                    }
+                }
                 Ok(None) => break,
                 Err(e) => {
-                    self.forget(local, started);
+                    self.forget(head.local, started);
                     return Err(fail(e));
                 }
             }
         }
-        Ok(self.finish(started, headers_at, local, status, body_bytes))
+        Ok(self.finish(started, headers_at, head, body_bytes))
     }
 
     /// Blocking twin of [`send`](Self::send); the client must have been built
-    /// with [`apply_blocking`](Self::apply_blocking).
+    /// with [`apply_blocking`](Self::apply_blocking). Set the time limit on the
+    /// request (`RequestBuilder::timeout`): it bounds the whole call, body
+    /// included, while the blocking client's own timeout bounds each read.
     pub fn send_blocking(
         &self,
         request: reqwest::blocking::RequestBuilder,
+    ) -> Result<TimedResponse, TimedError> {
+        self.send_blocking_inner(request, None)
+    }
+
+    /// Like [`send_blocking`](Self::send_blocking), and also returns the body.
+    pub fn send_blocking_with_body(
+        &self,
+        request: reqwest::blocking::RequestBuilder,
+    ) -> Result<(TimedResponse, Vec<u8>), TimedError> {
+        let mut body = Vec::new();
+        let response = self.send_blocking_inner(request, Some(&mut body))?;
+        Ok((response, body))
+    }
+
+    fn send_blocking_inner(
+        &self,
+        request: reqwest::blocking::RequestBuilder,
+        mut keep: Keep<'_>,
     ) -> Result<TimedResponse, TimedError> {
         let started = Instant::now();
         let mut response = request
             .send()
             .map_err(|e| TimedError::new(ErrorClass::of(&e), started, &e))?;
         let headers_at = Instant::now();
-        let local = local_addr(response.extensions());
-        let status = response.status();
+        let head = Head {
+            status: response.status(),
+            headers: std::mem::take(response.headers_mut()),
+            url: response.url().clone(),
+            local: local_addr(response.extensions()),
+        };
         let mut body_bytes = 0u64;
         let mut buf = [0u8; 16 * 1024];
         loop {
             match response.read(&mut buf) {
                 Ok(0) => break,
-                Ok(n) => body_bytes += n as u64,
+                Ok(n) => {
+                    body_bytes += n as u64;
+                    if let Some(body) = keep.as_deref_mut() {
+                        body.extend_from_slice(&buf[..n]);
+                    }
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    self.forget(local, started);
+                    self.forget(head.local, started);
                     return Err(TimedError::new(ErrorClass::of_body_read(&e), started, &e));
                 }
             }
         }
-        Ok(self.finish(started, headers_at, local, status, body_bytes))
+        Ok(self.finish(started, headers_at, head, body_bytes))
     }
 
     fn forget(&self, local: Option<SocketAddr>, started: Instant) {
@@ -129,15 +202,16 @@ impl Instrumentation {
         &self,
         started: Instant,
         headers_at: Instant,
-        local: Option<SocketAddr>,
-        status: StatusCode,
+        head: Head,
         body_bytes: u64,
     ) -> TimedResponse {
         let done = Instant::now();
-        let opened = local.and_then(|l| self.recorder.claim(l, started));
+        let opened = head.local.and_then(|l| self.recorder.claim(l, started));
         let sent_at = opened.as_ref().map_or(started, |c| c.ready.max(started));
         TimedResponse {
-            status,
+            status: head.status,
+            headers: head.headers,
+            url: head.url,
             body_bytes,
             timings: Timings {
                 connection: opened.map(|c| c.timing),
