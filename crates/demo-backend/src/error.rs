@@ -10,7 +10,7 @@ pub enum Error {
     #[error("invalid configuration: {0}")]
     Config(String),
     /// Reading or writing the certificate directory failed.
-    #[error("certificate directory {}: {source}", path.display())]
+    #[error("certificate directory {}", path.display())]
     CertIo {
         /// The file or directory involved.
         path: PathBuf,
@@ -21,7 +21,7 @@ pub enum Error {
     #[error("certificates: {0}")]
     Cert(String),
     /// A listener could not be bound (e.g. the port is in use).
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Bind {
         /// The requested address.
         addr: SocketAddr,

@@ -429,9 +429,12 @@ fn check_dashboards(influx: &InfluxServer, from_ms: i64) -> anyhow::Result<Vec<S
 }
 
 /// `probe-report` reading this InfluxDB prints the table with every scenario.
-fn check_probe_report(influx: &InfluxServer) -> anyhow::Result<()> {
-    let out = Command::new(workspace_bin("probe-report")?)
-        .args([
+/// `probe-report` reads the table back from InfluxDB: every scenario's cell counts every
+/// round stored (`rounds` per scenario), and the text table prints.
+fn check_probe_report(influx: &InfluxServer, rounds: u64) -> anyhow::Result<()> {
+    let report = |json: bool| -> anyhow::Result<String> {
+        let mut cmd = Command::new(workspace_bin("probe-report")?);
+        cmd.args([
             "--influx-url",
             &influx.url(),
             "--influx-bucket",
@@ -439,22 +442,34 @@ fn check_probe_report(influx: &InfluxServer) -> anyhow::Result<()> {
             "--since",
             "15m",
         ])
-        .env_remove("INFLUX_TOKEN")
-        .output()?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    ensure!(
-        out.status.success(),
-        "probe-report failed ({}):\n{stdout}\n{stderr}",
-        out.status
-    );
-    for scenario in ["sync", "async", "fresh", "reused"] {
+        .env_remove("INFLUX_TOKEN");
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output()?;
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         ensure!(
-            stdout.contains(scenario),
-            "probe-report output lacks {scenario}:\n{stdout}"
+            out.status.success(),
+            "probe-report failed ({}):\n{stdout}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(stdout)
+    };
+    let json: Value = serde_json::from_str(&report(true)?)?;
+    for scenario in SCENARIOS {
+        let count = json["cells"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["scenario"] == scenario)
+            .and_then(|c| c["round"]["count"].as_u64());
+        ensure!(
+            count == Some(rounds),
+            "probe-report counts {count:?} rounds of {scenario}, InfluxDB holds {rounds}:\n{json:#}"
         );
     }
-    println!("probe-report:\n{stdout}");
+    println!("probe-report:\n{}", report(false)?);
     Ok(())
 }
 
@@ -510,7 +525,12 @@ fn pipeline_end_to_end() -> anyhow::Result<()> {
             println!("  {q}");
         }
         if !probes.is_empty() {
-            check_probe_report(&stack.influx)?;
+            let rounds_of = |c: &Counts| {
+                c.get(&("probe_round".to_owned(), SCENARIOS[0].to_owned()))
+                    .copied()
+                    .unwrap_or(0)
+            };
+            check_probe_report(&stack.influx, rounds_of(&sent))?;
         }
         let summary = format!(
             "pipeline: {} points sent, {} stored, {} dashboard queries ok, telegraf {}, influxdb {} ({:.1}s)",
