@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: every test of the project, ending with one summary line.
 #   1. offline validation of the stack files (compose, Grafana provisioning and dashboards)
-#   2. the Rust workspace: unit, property, integration and end-to-end tests, among them the
+#   2. rustfmt and clippy (warnings are errors)
+#   3. the Rust workspace: unit, property, integration and end-to-end tests, among them the
 #      pipeline test through a real Telegraf and InfluxDB (see docs/pipeline.md) and a short
 #      `make demo`
 # Under CI=true a missing tool (go, telegraf, influxd) fails the run; elsewhere the tests that
@@ -15,6 +16,17 @@ failed=0
 
 echo "== stack files: scripts/validate-stack.sh"
 if ! scripts/validate-stack.sh 2>&1 | tee "$log_dir/validate.log"; then
+  failed=1
+fi
+
+echo "== lint: rustfmt and clippy"
+lint_ok=1
+cargo fmt --all --check || lint_ok=0
+cargo clippy --workspace --all-targets --locked --quiet -- -D warnings || lint_ok=0
+if [ "$lint_ok" -eq 1 ]; then
+  echo "ok   rustfmt and clippy" | tee -a "$log_dir/validate.log"
+else
+  echo "FAIL rustfmt or clippy (see above)" | tee -a "$log_dir/validate.log"
   failed=1
 fi
 
