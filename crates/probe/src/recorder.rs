@@ -95,12 +95,9 @@ impl Recorder {
                             total_ms,
                         ));
                         self.counts.http_error += 1;
-                        let message = format!(
-                            "{class}: {} {} after {total_ms:.1} ms",
-                            target.shown_url(),
-                            response.status
-                        );
-                        self.log.failure(&target.name, class.as_str(), message);
+                        let message =
+                            format!("{class}: {} after {total_ms:.1} ms", response.status);
+                        self.log.failure(&label(target), class.as_str(), message);
                         Outcome::Error
                     }
                 }
@@ -108,11 +105,8 @@ impl Recorder {
             Err(error) => {
                 self.send(&points::failure(self.scenario, target, started_ns, error));
                 self.counts.http_error += 1;
-                self.log.failure(
-                    &target.name,
-                    error.class.as_str(),
-                    format!("{} ({})", error, target.shown_url()),
-                );
+                self.log
+                    .failure(&label(target), error.class.as_str(), error.to_string());
                 Outcome::Error
             }
         };
@@ -153,4 +147,9 @@ impl Recorder {
         ));
         c
     }
+}
+
+/// How a target appears in log lines: its name and its URL (without credentials).
+fn label(target: &Target) -> String {
+    format!("{} ({})", target.name, target.shown_url())
 }

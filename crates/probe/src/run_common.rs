@@ -19,7 +19,13 @@ pub(crate) struct Start {
 impl Start {
     pub(crate) fn new(config: &Config) -> anyhow::Result<Self> {
         let stop = Stop::install()?;
-        let sink = Sink::start(config.sink.clone(), SinkOptions::default())?;
+        let sink = Sink::start(
+            config.sink.clone(),
+            SinkOptions {
+                log_prefix: config.scenario.binary().to_owned(),
+                ..SinkOptions::default()
+            },
+        )?;
         let recorder = Recorder::new(config.scenario, sink);
         let rounds = config
             .rounds

@@ -141,11 +141,11 @@ fn check(bin: Bin, cases: &[Case], rounds: usize) {
     // One log line per target and class (repeats within 10 s are only counted).
     let prefix = format!("{}: target ", bin.name());
     for (name, _, class, words) in cases {
-        let start = format!("{prefix}{name}: {class}");
+        // `target NAME (URL): CLASS error after …`
         let lines: Vec<&str> = run
             .stderr
             .lines()
-            .filter(|l| l.starts_with(&format!("{prefix}{name}:")))
+            .filter(|l| l.starts_with(&format!("{prefix}{name} (")))
             .collect();
         assert_eq!(
             lines.len(),
@@ -153,9 +153,10 @@ fn check(bin: Bin, cases: &[Case], rounds: usize) {
             "{name}: one log line expected:\n{}",
             run.stderr
         );
+        let class_part = format!("): {class}");
         assert!(
-            lines[0].starts_with(&start),
-            "{name}: {:?} should start with {start:?}",
+            lines[0].contains(&class_part),
+            "{name}: {:?} should name the class {class}",
             lines[0]
         );
         for word in *words {

@@ -134,21 +134,26 @@ fn chain_has<T: StdError + 'static>(error: &reqwest::Error) -> bool {
 }
 
 /// The messages of an error and its sources, joined by `: `, without repeats.
+/// Wrappers that only say where the error passed (reqwest's "error sending
+/// request for url (…)", hyper's "client error (Connect)") are left out when a
+/// cause follows them.
 pub(crate) fn describe(error: &(dyn StdError + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut current = Some(error);
     while let Some(err) = current {
-        let text = err.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        current = match err
+        let next = match err
             .downcast_ref::<std::io::Error>()
             .and_then(|io| io.get_ref())
         {
             Some(inner) => Some(inner as &(dyn StdError + 'static)),
             None => err.source(),
         };
+        let text = err.to_string();
+        let wrapper = err.is::<reqwest::Error>() || text.starts_with("client error (");
+        if (!wrapper || next.is_none()) && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = next;
     }
     parts.join(": ")
 }

@@ -9,6 +9,7 @@ const NEVER: u64 = u64::MAX;
 /// `interval`, carrying how many events happened since the last line.
 #[derive(Debug)]
 pub(crate) struct RateLimitedLog {
+    prefix: String,
     start: Instant,
     interval_ms: u64,
     last_ms: AtomicU64,
@@ -16,8 +17,9 @@ pub(crate) struct RateLimitedLog {
 }
 
 impl RateLimitedLog {
-    pub(crate) fn new(interval: Duration) -> Self {
+    pub(crate) fn new(prefix: &str, interval: Duration) -> Self {
         Self {
+            prefix: prefix.to_owned(),
             start: Instant::now(),
             interval_ms: u64::try_from(interval.as_millis()).unwrap_or(u64::MAX),
             last_ms: AtomicU64::new(NEVER),
@@ -40,7 +42,7 @@ impl RateLimitedLog {
             .is_ok()
         {
             let count = self.pending.swap(0, Ordering::Relaxed);
-            eprintln!("probe-metrics: {}", message(count));
+            eprintln!("{}: {}", self.prefix, message(count));
         }
     }
 }
@@ -51,7 +53,7 @@ mod tests {
 
     #[test]
     fn logs_first_event_then_holds_back_counting() {
-        let log = RateLimitedLog::new(Duration::from_secs(3600));
+        let log = RateLimitedLog::new("test", Duration::from_secs(3600));
         let mut printed = Vec::new();
         log.record(1, |n| {
             printed.push(n);
@@ -64,7 +66,7 @@ mod tests {
 
     #[test]
     fn logs_again_after_interval_with_accumulated_count() {
-        let log = RateLimitedLog::new(Duration::ZERO);
+        let log = RateLimitedLog::new("test", Duration::ZERO);
         log.record(2, |_| String::from("a"));
         let mut got = 0;
         log.record(3, |n| {

@@ -90,6 +90,9 @@ pub struct SinkOptions {
     pub backoff_max: Duration,
     /// At most one stderr line per reason per this interval (default 10 s).
     pub log_interval: Duration,
+    /// What the sink's stderr lines start with, e.g. the program's name
+    /// (default `probe-metrics`).
+    pub log_prefix: String,
 }
 
 impl Default for SinkOptions {
@@ -104,6 +107,7 @@ impl Default for SinkOptions {
             backoff_min: Duration::from_millis(100),
             backoff_max: Duration::from_secs(5),
             log_interval: Duration::from_secs(10),
+            log_prefix: "probe-metrics".to_owned(),
         }
     }
 }

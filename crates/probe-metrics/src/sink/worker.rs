@@ -36,7 +36,7 @@ pub(crate) struct Logs {
 
 impl Shared {
     pub(crate) fn new(kind: &'static str, o: &SinkOptions) -> Self {
-        let log = || RateLimitedLog::new(o.log_interval);
+        let log = || RateLimitedLog::new(&o.log_prefix, o.log_interval);
         Self {
             kind,
             queue_capacity: o.queue_capacity,
