@@ -12,6 +12,15 @@ need_docker() {
     echo "make ${cmd:-up} needs Docker with Compose v2; without Docker, run: make demo" >&2
     exit 1
   fi
+  # `up --wait --wait-timeout` arrived in Compose 2.17.
+  local version major minor
+  version="$(docker compose version --short 2>/dev/null | sed 's/^v//')"
+  IFS=. read -r major minor _ <<<"$version"
+  if [[ "${major:-0}" =~ ^[0-9]+$ && "${minor:-0}" =~ ^[0-9]+$ ]] \
+    && (( major < 2 || (major == 2 && minor < 17) )); then
+    echo "make ${cmd:-up} needs Docker Compose 2.17 or newer (found $version)" >&2
+    exit 1
+  fi
 }
 
 random_hex() {
