@@ -184,12 +184,11 @@ fn answers_once() -> std::net::SocketAddr {
 
 // The limits below (5 s) are far under the 30 s the requests would take.
 
-/// A signal during the (unreported) warm-up ends the async probe without
-/// waiting for the warm-up's requests.
-#[test]
-fn async_probe_stops_during_the_warm_up() {
+/// A signal during the (unreported) warm-up ends the probe without waiting for
+/// the warm-up's requests.
+fn stops_during_the_warm_up(bin: Bin) {
     let b = backend("signals", |_| {});
-    let child = command(Bin::AsyncReused)
+    let child = command(bin)
         .args([
             "--rounds",
             "0",
@@ -207,22 +206,18 @@ fn async_probe_stops_during_the_warm_up() {
     std::thread::sleep(Duration::from_millis(500));
     let (code, stderr) = terminate(child, Duration::from_secs(5));
     assert_eq!(code, Some(0), "{stderr}");
+    let done = format!("{}: done: rounds=0 ", bin.name());
     assert!(
-        stderr
-            .lines()
-            .last()
-            .unwrap_or_default()
-            .starts_with("probe-async-reused: done: rounds=0 "),
+        stderr.lines().last().unwrap_or_default().starts_with(&done),
         "{stderr}"
     );
 }
 
-/// A signal during a round's requests ends the async probe without waiting
-/// for them; the unfinished round is not reported.
-#[test]
-fn async_probe_stops_in_the_middle_of_a_round() {
+/// A signal during a round's requests ends the probe without waiting for them;
+/// the unfinished round is not reported.
+fn stops_in_the_middle_of_a_round(bin: Bin) {
     let addr = answers_once();
-    let mut child = command(Bin::AsyncFresh)
+    let mut child = command(bin)
         .args([
             "--rounds",
             "0",
@@ -252,85 +247,32 @@ fn async_probe_stops_in_the_middle_of_a_round() {
     child.stderr = Some(stderr.into_inner());
     let (code, rest) = terminate(child, Duration::from_secs(5));
     assert_eq!(code, Some(0), "{seen}{rest}");
+    let done = format!("{}: done: rounds=0 requests=0 ", bin.name());
     assert!(
-        rest.lines()
-            .last()
-            .unwrap_or_default()
-            .starts_with("probe-async-fresh: done: rounds=0 requests=0 "),
+        rest.lines().last().unwrap_or_default().starts_with(&done),
         "{seen}{rest}"
     );
 }
 
-/// The sync probes wait for their blocking requests on another thread, so a signal
-/// during the warm-up or a slow request ends them at once too.
+// The sync probes wait for their blocking requests on another thread, so they
+// answer a signal as promptly as the async ones.
+
+#[test]
+fn async_probe_stops_during_the_warm_up() {
+    stops_during_the_warm_up(Bin::AsyncReused);
+}
+
 #[test]
 fn sync_probe_stops_during_the_warm_up() {
-    let b = backend("signals", |_| {});
-    let child = command(Bin::SyncReused)
-        .args([
-            "--rounds",
-            "0",
-            "--timeout",
-            "30s",
-            "--sink",
-            "stdout",
-            &format!("{}/delay/30000", http(&b)),
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn probe");
-    std::thread::sleep(Duration::from_millis(500));
-    let (code, stderr) = terminate(child, Duration::from_secs(5));
-    assert_eq!(code, Some(0), "{stderr}");
-    assert!(
-        stderr
-            .lines()
-            .last()
-            .unwrap_or_default()
-            .starts_with("probe-sync-reused: done: rounds=0 "),
-        "{stderr}"
-    );
+    stops_during_the_warm_up(Bin::SyncReused);
+}
+
+#[test]
+fn async_probe_stops_in_the_middle_of_a_round() {
+    stops_in_the_middle_of_a_round(Bin::AsyncFresh);
 }
 
 #[test]
 fn sync_probe_stops_in_the_middle_of_a_round() {
-    let addr = answers_once();
-    let mut child = command(Bin::SyncFresh)
-        .args([
-            "--rounds",
-            "0",
-            "--timeout",
-            "30s",
-            "--sink",
-            "stdout",
-            &format!("http://{addr}/"),
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn probe");
-    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
-    let mut seen = String::new();
-    while !seen.contains("warm-up done") {
-        let mut line = String::new();
-        assert!(
-            stderr.read_line(&mut line).expect("read stderr") > 0,
-            "probe ended early:\n{seen}"
-        );
-        seen.push_str(&line);
-    }
-    std::thread::sleep(Duration::from_millis(300));
-    child.stderr = Some(stderr.into_inner());
-    let (code, rest) = terminate(child, Duration::from_secs(5));
-    assert_eq!(code, Some(0), "{seen}{rest}");
-    assert!(
-        rest.lines()
-            .last()
-            .unwrap_or_default()
-            .starts_with("probe-sync-fresh: done: rounds=0 requests=0 "),
-        "{seen}{rest}"
-    );
+    stops_in_the_middle_of_a_round(Bin::SyncFresh);
 }
