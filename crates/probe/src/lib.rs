@@ -35,7 +35,12 @@ const USAGE: u8 = 2;
 /// until the rounds are done or a signal arrives, and returns the exit code.
 pub fn main(scenario: Scenario) -> ExitCode {
     let name = scenario.binary();
-    let matches = match Args::command().name(name).bin_name(name).try_get_matches() {
+    let matches = match Args::command()
+        .name(name)
+        .bin_name(name)
+        .about(scenario.about())
+        .try_get_matches()
+    {
         Ok(m) => m,
         Err(e) => return clap_exit(name, e),
     };

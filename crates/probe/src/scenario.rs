@@ -44,6 +44,24 @@ impl Scenario {
         }
     }
 
+    /// One line for `--help`.
+    pub fn about(self) -> &'static str {
+        match self {
+            Self::SyncFresh => {
+                "Times every phase of HTTP calls: blocking client, targets one after another, a new connection (DNS, TCP, TLS) for every request"
+            }
+            Self::SyncReused => {
+                "Times every phase of HTTP calls: blocking client, targets one after another, one long-lived client (keep-alive, TLS resumption, DNS cache)"
+            }
+            Self::AsyncFresh => {
+                "Times every phase of HTTP calls: async client, targets concurrently, a new connection (DNS, TCP, TLS) for every request"
+            }
+            Self::AsyncReused => {
+                "Times every phase of HTTP calls: async client, targets concurrently, one long-lived client (keep-alive, TLS resumption, DNS cache)"
+            }
+        }
+    }
+
     /// True for the tokio probes.
     pub fn is_async(self) -> bool {
         matches!(self, Self::AsyncFresh | Self::AsyncReused)
