@@ -14,12 +14,16 @@ use crate::procs::{Proc, free_tcp_port, retry_on_port_clash, wait_until};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-/// `influxd` running on a free 127.0.0.1 port with its data in `dir`.
+/// `influxd` running on a free 127.0.0.1 port with its data in `dir`, with
+/// authentication on: every request carries `Authorization: Token USER:PASSWORD`,
+/// the header InfluxDB 2 wants (1.8 takes its user and password in that form).
 #[derive(Debug)]
 pub struct InfluxServer {
     pub proc: Proc,
     pub addr: SocketAddr,
     pub version: String,
+    /// `USER:PASSWORD` of the admin user, for `Authorization: Token …`.
+    pub token: String,
 }
 
 impl InfluxServer {
@@ -56,7 +60,7 @@ bind-address = "127.0.0.1:{rpc_port}"
 [http]
   enabled = true
   bind-address = "127.0.0.1:{http_port}"
-  auth-enabled = false
+  auth-enabled = true
   log-enabled = false
   flux-enabled = false
   pprof-enabled = false
@@ -88,10 +92,19 @@ bind-address = "127.0.0.1:{rpc_port}"
             version = r.header("x-influxdb-version").unwrap_or("?").to_owned();
             Ok(r.status == 204)
         })?;
+        // The first admin user may be created without credentials.
+        let token = "admin:pipeline-test-password".to_owned();
+        let create = "CREATE USER admin WITH PASSWORD 'pipeline-test-password' WITH ALL PRIVILEGES";
+        let path = format!("/query?q={}", urlencode(create));
+        let r = http::request(addr, "POST", &path, None, TIMEOUT)?;
+        if r.status != 200 {
+            bail!("creating the admin user: HTTP {}: {}", r.status, r.text());
+        }
         Ok(Self {
             proc,
             addr,
             version,
+            token,
         })
     }
 
@@ -102,7 +115,9 @@ bind-address = "127.0.0.1:{rpc_port}"
     /// Runs InfluxQL against `db`; fails on any error in the response.
     pub fn query(&self, db: &str, q: &str) -> anyhow::Result<Value> {
         let path = format!("/query?db={}&epoch=ms&q={}", urlencode(db), urlencode(q));
-        let r = http::request(self.addr, "POST", &path, None, TIMEOUT)?;
+        let auth = format!("Token {}", self.token);
+        let headers = [("Authorization", auth.as_str())];
+        let r = http::request_with(self.addr, "POST", &path, &headers, None, TIMEOUT)?;
         let v: Value = serde_json::from_slice(&r.body)
             .with_context(|| format!("query {q:?}: HTTP {} body {:?}", r.status, r.text()))?;
         if r.status != 200 {

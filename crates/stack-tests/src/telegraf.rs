@@ -31,6 +31,8 @@ pub fn version(bin: &Path) -> anyhow::Result<String> {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub influx_url: String,
+    /// `INFLUX_TOKEN`.
+    pub token: String,
     pub bucket: String,
     pub histogram_period: String,
     pub flush_interval: String,
@@ -48,7 +50,7 @@ impl Settings {
     ) -> Vec<(String, String)> {
         [
             ("INFLUX_URL", self.influx_url.clone()),
-            ("INFLUX_TOKEN", "test-token".to_owned()),
+            ("INFLUX_TOKEN", self.token.clone()),
             ("INFLUX_ORG", "test-org".to_owned()),
             ("INFLUX_BUCKET", self.bucket.clone()),
             ("TELEGRAF_LISTEN_UDP", format!("udp://{udp}")),

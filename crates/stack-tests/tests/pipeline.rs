@@ -59,6 +59,7 @@ fn start_stack(tools: &Tools, config_dir: &Path) -> anyhow::Result<Stack> {
     influx.create_database(DB)?;
     let settings = Settings {
         influx_url: influx.url(),
+        token: influx.token.clone(),
         bucket: DB.to_owned(),
         // The shipped 30 s period stays; SIGTERM pushes the open period.
         histogram_period: format!("{}s", HISTOGRAM_PERIOD.as_secs()),
@@ -442,7 +443,7 @@ fn check_probe_report(influx: &InfluxServer, rounds: u64) -> anyhow::Result<()> 
             "--since",
             "15m",
         ])
-        .env_remove("INFLUX_TOKEN");
+        .env("INFLUX_TOKEN", &influx.token);
         if json {
             cmd.arg("--json");
         }
@@ -470,6 +471,24 @@ fn check_probe_report(influx: &InfluxServer, rounds: u64) -> anyhow::Result<()> 
         );
     }
     println!("probe-report:\n{}", report(false)?);
+    // A wrong token is refused, and said so in one line.
+    let out = Command::new(workspace_bin("probe-report")?)
+        .args([
+            "--influx-url",
+            &influx.url(),
+            "--influx-bucket",
+            DB,
+            "--since",
+            "15m",
+        ])
+        .env("INFLUX_TOKEN", "admin:wrong-password")
+        .output()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    ensure!(
+        !out.status.success() && stderr.lines().count() == 1 && stderr.contains("401"),
+        "probe-report with a wrong token ({}): {stderr}",
+        out.status
+    );
     Ok(())
 }
 
@@ -620,6 +639,7 @@ fn telegraf_health_fails_when_writes_fail() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let settings = Settings {
         influx_url: format!("http://127.0.0.1:{}", free_tcp_port()?),
+        token: "unused:token".to_owned(),
         bucket: DB.to_owned(),
         histogram_period: format!("{}s", HISTOGRAM_PERIOD.as_secs()),
         flush_interval: "1s".to_owned(),

@@ -97,7 +97,7 @@ fn influxdb_sink_writes_every_point_through_the_v2_api() -> anyhow::Result<()> {
             "--influx-bucket",
             "probes",
             "--influx-token",
-            "user:password",
+            &influx.token,
         ],
     )?;
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -142,10 +142,12 @@ fn stdout_points_are_accepted_by_influxdb() -> anyhow::Result<()> {
         done.get("sent") == Some(&lines.to_string()),
         "{lines} lines on stdout: {stderr}"
     );
-    let response = http::request(
+    let auth = format!("Token {}", influx.token);
+    let response = http::request_with(
         influx.addr,
         "POST",
         "/write?db=stdout&precision=ns",
+        &[("Authorization", &auth)],
         Some(("text/plain; charset=utf-8", &out.stdout)),
         Duration::from_secs(30),
     )?;

@@ -16,6 +16,7 @@ fn shipped_config() -> anyhow::Result<String> {
 
 fn settings() -> Settings {
     Settings {
+        token: "test-token".to_owned(),
         influx_url: "http://127.0.0.1:9".to_owned(),
         bucket: "probes".to_owned(),
         histogram_period: "30s".to_owned(),
