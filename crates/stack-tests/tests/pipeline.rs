@@ -21,7 +21,7 @@ use stack_tests::influxdb::{InfluxServer, series};
 use stack_tests::lineproto::Point;
 use stack_tests::procs::{free_tcp_port, wait_until};
 use stack_tests::telegraf::{self, Settings, Telegraf};
-use stack_tests::tools::{Tools, in_ci, require_tools, workspace_root};
+use stack_tests::tools::{TELEGRAF_VERSION, Tools, in_ci, require_tools, workspace_root};
 use stack_tests::workspace::{parse_done_line, start_demo_backend, workspace_bin};
 
 const DB: &str = "probes";
@@ -72,10 +72,17 @@ fn start_stack(tools: &Tools, config_dir: &Path) -> anyhow::Result<Stack> {
         &settings,
         &dir.path().join("telegraf.log"),
     )?;
+    // The same Telegraf as the compose image, or the test proves nothing about the stack.
+    let telegraf_version = telegraf::version(&tools.telegraf)?;
+    ensure!(
+        telegraf_version == TELEGRAF_VERSION,
+        "telegraf {telegraf_version} at {}, the stack runs {TELEGRAF_VERSION}; run `make tools`",
+        tools.telegraf.display()
+    );
     Ok(Stack {
         telegraf,
         influx,
-        telegraf_version: telegraf::version(&tools.telegraf)?,
+        telegraf_version,
         dir,
     })
 }

@@ -152,3 +152,24 @@ fn bucket_panel_matches_the_configured_buckets() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// The Telegraf that `make tools` builds and the tests run is the compose image's version.
+#[test]
+fn tests_run_the_compose_image_telegraf_version() -> anyhow::Result<()> {
+    let compose = std::fs::read_to_string(workspace_root().join("docker-compose.yml"))?;
+    let image = format!("image: telegraf:{}\n", stack_tests::tools::TELEGRAF_VERSION);
+    ensure!(
+        compose.contains(&image),
+        "docker-compose.yml lacks {image:?}"
+    );
+    let script = std::fs::read_to_string(workspace_root().join("scripts/install-tools.sh"))?;
+    let pin = format!(
+        "TELEGRAF_VERSION={}\n",
+        stack_tests::tools::TELEGRAF_VERSION
+    );
+    ensure!(
+        script.contains(&pin),
+        "scripts/install-tools.sh lacks {pin:?}"
+    );
+    Ok(())
+}
