@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Bin, Run, backend, closed_port, http, https, probe, silent_server};
+use common::{Bin, Run, backend, closed_port, http, https, probe, silent_server, stdout_rounds};
 
 /// (target name, URL, expected `error_class`, words the log line must hold).
 type Case = (&'static str, String, &'static str, &'static [&'static str]);
@@ -209,20 +209,7 @@ fn a_failing_target_does_not_stop_the_healthy_one() {
     let healthy = format!("healthy={}/delay/0", http(&b));
     let broken = format!("broken=http://127.0.0.1:{}/", closed_port());
     for bin in [Bin::SyncReused, Bin::AsyncReused] {
-        let run = probe(
-            bin,
-            &[
-                "--sink",
-                "stdout",
-                "--rounds",
-                "3",
-                "--interval",
-                "0s",
-                &broken,
-                &healthy,
-            ],
-        )
-        .success();
+        let run = stdout_rounds(bin, "3", "0s", &[&broken, &healthy]);
         let rounds = run.rounds();
         assert_eq!(rounds.len(), 3);
         for round in rounds {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::{
     Bin, Point, ROUNDING_MS, SLACK_MS, TLS_SLACK_MS, assert_phase, assert_within, backend, ca,
-    http, http_localhost, https, probe,
+    http, http_localhost, https, probe, stdout_rounds,
 };
 
 const NAME: &str = "phases";
@@ -34,21 +34,7 @@ fn tls_ms_covers_the_handshake_delay_on_every_new_https_connection() {
     let b = backend(NAME, |c| c.handshake_delay = Duration::from_millis(60));
     let target = format!("a={}/delay/0", https(&b));
     for bin in [Bin::SyncFresh, Bin::AsyncFresh] {
-        let run = probe(
-            bin,
-            &[
-                "--sink",
-                "stdout",
-                "--rounds",
-                ROUNDS,
-                "--interval",
-                "0s",
-                "--ca-cert",
-                &ca(&b),
-                &target,
-            ],
-        )
-        .success();
+        let run = stdout_rounds(bin, ROUNDS, "0s", &["--ca-cert", &ca(&b), &target]);
         let requests = run.of("http_request");
         assert_eq!(requests.len(), 3, "{}", run.stdout);
         assert!(
@@ -71,20 +57,7 @@ fn ttfb_ms_covers_rtt_and_the_route_wait() {
     });
     let delay = format!("delay={}/delay/40", http(&b));
     let service = format!("svc={}/api/svc", http(&b));
-    let run = probe(
-        Bin::SyncReused,
-        &[
-            "--sink",
-            "stdout",
-            "--rounds",
-            ROUNDS,
-            "--interval",
-            "0s",
-            &delay,
-            &service,
-        ],
-    )
-    .success();
+    let run = stdout_rounds(Bin::SyncReused, ROUNDS, "0s", &[&delay, &service]);
     let of = |target: &str| -> Vec<f64> {
         run.rounds()
             .iter()
@@ -109,19 +82,7 @@ fn body_ms_covers_the_pauses_between_body_chunks() {
     // Four chunks, the first with the headers, then three 30 ms pauses.
     let drip = format!("drip={}/drip?chunks=4&interval_ms=30", http(&b));
     for bin in [Bin::SyncReused, Bin::AsyncReused] {
-        let run = probe(
-            bin,
-            &[
-                "--sink",
-                "stdout",
-                "--rounds",
-                ROUNDS,
-                "--interval",
-                "0s",
-                &drip,
-            ],
-        )
-        .success();
+        let run = stdout_rounds(bin, ROUNDS, "0s", &[&drip]);
         let requests = run.of("http_request");
         assert_eq!(requests.len(), 3, "{}", run.stdout);
         // Injected 90 ms. The body phase starts when the client sees the
@@ -202,23 +163,7 @@ fn plain_http_has_no_tls_ms_and_an_ip_literal_has_no_dns() {
     let ip = format!("ip={}/delay/0", http(&b));
     let name = format!("name={}/delay/0", http_localhost(&b));
     for bin in [Bin::SyncFresh, Bin::AsyncFresh] {
-        let run = probe(
-            bin,
-            &[
-                "--sink",
-                "stdout",
-                "--rounds",
-                "2",
-                "--interval",
-                "0s",
-                "--ca-cert",
-                &ca(&b),
-                &tls,
-                &ip,
-                &name,
-            ],
-        )
-        .success();
+        let run = stdout_rounds(bin, "2", "0s", &["--ca-cert", &ca(&b), &tls, &ip, &name]);
         let rounds = run.rounds();
         assert_eq!(rounds.len(), 2);
         for round in rounds {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Bin, Point, backend, ca, http, https, probe};
+use common::{Bin, Point, backend, ca, http, https, stdout_rounds};
 
 const NAME: &str = "reuse";
 const ROUNDS: usize = 3;
@@ -60,22 +60,12 @@ fn fresh_probes_open_a_new_connection_for_every_request_of_every_round() {
     let [tls, plain] = two_hosts(&b);
     let rounds = ROUNDS.to_string();
     for bin in [Bin::SyncFresh, Bin::AsyncFresh] {
-        let run = probe(
+        let run = stdout_rounds(
             bin,
-            &[
-                "--sink",
-                "stdout",
-                "--rounds",
-                &rounds,
-                "--interval",
-                INTERVAL,
-                "--ca-cert",
-                &ca(&b),
-                &tls,
-                &plain,
-            ],
-        )
-        .success();
+            &rounds,
+            INTERVAL,
+            &["--ca-cert", &ca(&b), &tls, &plain],
+        );
         let rounds = run.rounds();
         assert_eq!(rounds.len(), ROUNDS, "{}", run.stdout);
         for (i, round) in rounds.iter().enumerate() {
@@ -95,22 +85,12 @@ fn reused_probes_open_one_connection_per_host_then_ride_on_it() {
     let [tls, plain] = two_hosts(&b);
     let rounds = ROUNDS.to_string();
     for bin in [Bin::SyncReused, Bin::AsyncReused] {
-        let run = probe(
+        let run = stdout_rounds(
             bin,
-            &[
-                "--sink",
-                "stdout",
-                "--rounds",
-                &rounds,
-                "--interval",
-                INTERVAL,
-                "--ca-cert",
-                &ca(&b),
-                &tls,
-                &plain,
-            ],
-        )
-        .success();
+            &rounds,
+            INTERVAL,
+            &["--ca-cert", &ca(&b), &tls, &plain],
+        );
         let rounds = run.rounds();
         assert_eq!(rounds.len(), ROUNDS, "{}", run.stdout);
         let first = rounds[0].request("tls");
@@ -137,20 +117,7 @@ fn async_reused_opens_a_connection_per_concurrent_request_to_one_host() {
     let two = format!("two={}/delay/60", http(&b));
     let rounds = ROUNDS.to_string();
     let before = b.stats().http_connections;
-    let run = probe(
-        Bin::AsyncReused,
-        &[
-            "--sink",
-            "stdout",
-            "--rounds",
-            &rounds,
-            "--interval",
-            INTERVAL,
-            &one,
-            &two,
-        ],
-    )
-    .success();
+    let run = stdout_rounds(Bin::AsyncReused, &rounds, INTERVAL, &[&one, &two]);
     let r = run.rounds();
     assert_eq!(r.len(), ROUNDS);
     assert_new_connection(Bin::AsyncReused, 1, r[0].request("one"));
@@ -178,20 +145,7 @@ fn sync_reused_reports_only_real_new_connections_to_one_host() {
     let two = format!("two={}/delay/20", http(&b));
     let rounds = ROUNDS.to_string();
     let before = b.stats().http_connections;
-    let run = probe(
-        Bin::SyncReused,
-        &[
-            "--sink",
-            "stdout",
-            "--rounds",
-            &rounds,
-            "--interval",
-            INTERVAL,
-            &one,
-            &two,
-        ],
-    )
-    .success();
+    let run = stdout_rounds(Bin::SyncReused, &rounds, INTERVAL, &[&one, &two]);
     let r = run.rounds();
     assert_eq!(r.len(), ROUNDS);
     assert_new_connection(Bin::SyncReused, 1, r[0].request("one"));

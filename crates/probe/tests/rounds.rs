@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Bin, ROUNDING_MS, backend, http, probe};
+use common::{Bin, ROUNDING_MS, backend, http, stdout_rounds};
 
 /// Bookkeeping between and around the requests of a round (recording the
 /// points, starting the next request) may add this much (ms) in the best of
@@ -38,20 +38,7 @@ fn sync_round_is_the_sum_of_its_requests() {
     let b = backend("rounds", |_| {});
     let [short, long] = targets(&b);
     for bin in [Bin::SyncFresh, Bin::SyncReused] {
-        let run = probe(
-            bin,
-            &[
-                "--sink",
-                "stdout",
-                "--rounds",
-                "3",
-                "--interval",
-                "0s",
-                &short,
-                &long,
-            ],
-        )
-        .success();
+        let run = stdout_rounds(bin, "3", "0s", &[&short, &long]);
         let rounds = run.rounds();
         assert_eq!(rounds.len(), 3);
         let gaps: Vec<f64> = rounds
@@ -70,20 +57,7 @@ fn async_round_is_the_slowest_of_its_requests() {
     let b = backend("rounds", |_| {});
     let [short, long] = targets(&b);
     for bin in [Bin::AsyncFresh, Bin::AsyncReused] {
-        let run = probe(
-            bin,
-            &[
-                "--sink",
-                "stdout",
-                "--rounds",
-                "3",
-                "--interval",
-                "0s",
-                &short,
-                &long,
-            ],
-        )
-        .success();
+        let run = stdout_rounds(bin, "3", "0s", &[&short, &long]);
         let rounds = run.rounds();
         assert_eq!(rounds.len(), 3);
         let mut gaps = Vec::new();

@@ -422,3 +422,18 @@ pub fn silent_server() -> SocketAddr {
     });
     addr
 }
+
+/// Runs `bin` for `rounds` rounds, `interval` apart, with the points on stdout, then
+/// `args` (more options and the targets); asserts exit 0.
+pub fn stdout_rounds(bin: Bin, rounds: &str, interval: &str, args: &[&str]) -> Run {
+    let mut all = vec![
+        "--sink",
+        "stdout",
+        "--rounds",
+        rounds,
+        "--interval",
+        interval,
+    ];
+    all.extend_from_slice(args);
+    probe(bin, &all).success()
+}
