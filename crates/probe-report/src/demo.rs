@@ -115,7 +115,7 @@ pub fn run_demo(config: &DemoConfig, progress: &mut dyn Write) -> Result<Report,
     std::fs::create_dir_all(&out_dir).map_err(io(&out_dir))?;
     std::fs::File::create(&config.out).map_err(io(&config.out))?;
     for scenario in crate::Scenario::ALL {
-        existing(&config.bin_dir.join(scenario.binary_name()))?;
+        existing(&config.bin_dir.join(scenario.binary()))?;
     }
 
     let backend = Backend::start(config, &out_dir.join("certs"))?;

@@ -21,7 +21,10 @@ fn bin_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("PROBE_BIN_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/debug"));
-    let mut names: Vec<String> = Scenario::ALL.iter().map(|s| s.binary_name()).collect();
+    let mut names: Vec<String> = Scenario::ALL
+        .iter()
+        .map(|s| s.binary().to_owned())
+        .collect();
     names.push("demo-backend".into());
     let missing: Vec<&String> = names.iter().filter(|n| !dir.join(n).is_file()).collect();
     if missing.is_empty() {

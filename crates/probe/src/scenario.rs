@@ -2,8 +2,9 @@
 
 use reqwest_timing::ConnectionPolicy;
 
-/// One of the four ways of making the same calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One of the four ways of making the same calls. Serialised as its tag value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Scenario {
     /// `reqwest::blocking`, targets one after another, nothing reused.
     SyncFresh,
@@ -32,6 +33,16 @@ impl Scenario {
             Self::AsyncFresh => "async-fresh",
             Self::AsyncReused => "async-reused",
         }
+    }
+
+    /// Parses a `scenario` tag value; `None` for anything else.
+    pub fn from_tag(tag: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == tag)
+    }
+
+    /// Index into per-scenario arrays, in [`Scenario::ALL`] order.
+    pub fn index(self) -> usize {
+        self as usize
     }
 
     /// The binary's name: `probe-` and the scenario.
@@ -67,6 +78,11 @@ impl Scenario {
         matches!(self, Self::AsyncFresh | Self::AsyncReused)
     }
 
+    /// True for the probes that keep one long-lived client.
+    pub fn is_reused(self) -> bool {
+        matches!(self, Self::SyncReused | Self::AsyncReused)
+    }
+
     /// What the client may reuse between requests.
     pub fn policy(self) -> ConnectionPolicy {
         match self {
@@ -79,5 +95,20 @@ impl Scenario {
 impl std::fmt::Display for Scenario {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_round_trip_and_index_follows_all() {
+        for s in Scenario::ALL {
+            assert_eq!(Scenario::from_tag(s.as_str()), Some(s));
+            assert_eq!(Scenario::ALL[s.index()], s);
+            assert_eq!(s.binary(), format!("probe-{s}"));
+        }
+        assert_eq!(Scenario::from_tag("sync"), None);
     }
 }

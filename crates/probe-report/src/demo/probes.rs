@@ -26,7 +26,7 @@ fn run_one(
     step: usize,
     progress: &mut dyn Write,
 ) -> Result<(), DemoError> {
-    let bin = config.bin_dir.join(scenario.binary_name());
+    let bin = config.bin_dir.join(scenario.binary());
     let targets = config.services.iter().map(|s| {
         format!(
             "{0}=https://localhost:{1}/api/{0}",
@@ -95,7 +95,7 @@ fn run_one(
     );
     if !status.success() {
         return Err(DemoError::ProbeFailed {
-            probe: scenario.binary_name(),
+            probe: scenario.binary().to_owned(),
             status: status.to_string(),
             stderr: stderr.trim_end().to_string(),
         });
