@@ -29,7 +29,7 @@ var (
 	labelsRe      = regexp.MustCompile(`\$labels\.([a-z_]+)`)
 	valuesRe      = regexp.MustCompile(`\$values\.([A-Z]+)\.`)
 	mathRefRe     = regexp.MustCompile(`\$([A-Z]+)`)
-	wantSeverites = map[string]bool{"warning": true, "critical": true}
+	wantSeverities = map[string]bool{"warning": true, "critical": true}
 )
 
 func writeAlerts(p paths) error {
@@ -239,7 +239,7 @@ func checkRuleSemantics(f alertRulesFile[alerting.Query], dsUIDs map[string]bool
 		if !panels[fmt.Sprintf("%s/%d", r.DashboardUID, r.PanelID)] {
 			errs = append(errs, fmt.Errorf("%s: dashboardUid %q panelId %d is not a panel of the dashboards", where, r.DashboardUID, r.PanelID))
 		}
-		if !wantSeverites[r.Labels["severity"]] {
+		if !wantSeverities[r.Labels["severity"]] {
 			errs = append(errs, fmt.Errorf("%s: label severity %q, want warning or critical", where, r.Labels["severity"]))
 		}
 		if r.Annotations["summary"] == "" || r.Annotations["description"] == "" {
@@ -415,7 +415,7 @@ func strictVia(in map[string]any, v any) error {
 
 // checkAlertEnv: every threshold of the rules is documented in .env.example and README, and
 // Grafana gets ALERT_WEBHOOK_URL from compose.
-func checkAlertEnv(p paths, readme string) result {
+func checkAlertEnv(p paths) result {
 	name := "alerting: thresholds in .env.example and README, " + webhookURLVar + " passed to grafana"
 	template, err := os.ReadFile(filepath.Join(p.alertTemplates, alertRulesTemplate))
 	if err != nil {
@@ -425,7 +425,7 @@ func checkAlertEnv(p paths, readme string) result {
 	if err != nil {
 		return result{name, err}
 	}
-	doc, err := os.ReadFile(readme)
+	doc, err := os.ReadFile(p.readme)
 	if err != nil {
 		return result{name, err}
 	}

@@ -56,7 +56,7 @@ func validateStack(p paths, generated bool) []result {
 	res = append(res, checkDashboards(p.dashboards, dsUIDs)...)
 	res = append(res, checkHomeDashboard(p.compose, p.envExample, p.dashboards))
 	res = append(res, checkAlertRules(p, dsUIDs)...)
-	res = append(res, checkNotifications(p), checkAlertEnv(p, p.readme))
+	res = append(res, checkNotifications(p), checkAlertEnv(p))
 	if generated {
 		res = append(res, checkGenerated(p.dashboards), checkAlertsGenerated(p))
 	}
