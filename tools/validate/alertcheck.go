@@ -24,11 +24,11 @@ const (
 )
 
 var (
-	thresholdRe   = regexp.MustCompile(`\$\{(ALERT_[A-Z0-9_]+)\}`)
-	numberRe      = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
-	labelsRe      = regexp.MustCompile(`\$labels\.([a-z_]+)`)
-	valuesRe      = regexp.MustCompile(`\$values\.([A-Z]+)\.`)
-	mathRefRe     = regexp.MustCompile(`\$([A-Z]+)`)
+	thresholdRe    = regexp.MustCompile(`\$\{(ALERT_[A-Z0-9_]+)\}`)
+	numberRe       = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
+	labelsRe       = regexp.MustCompile(`\$labels\.([a-z_]+)`)
+	valuesRe       = regexp.MustCompile(`\$values\.([A-Z]+)\.`)
+	mathRefRe      = regexp.MustCompile(`\$([A-Z]+)`)
 	wantSeverities = map[string]bool{"warning": true, "critical": true}
 )
 
