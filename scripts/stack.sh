@@ -76,6 +76,26 @@ env_value() {
   sed -n "s/^$1=//p" .env | tail -n 1
 }
 
+# Grafana does not substitute environment variables inside alert rule queries, so the
+# rules template gets the ALERT_* thresholds of .env (else .env.example's) here.
+render_alerts() {
+  local template=grafana/alerting/rules.json out=grafana/provisioning/alerting/rules.yaml
+  local key value args=()
+  for key in $(grep -o '\${ALERT_[A-Z0-9_]*}' "$template" | tr -d '${}' | sort -u); do
+    value="$(env_value "$key")"
+    if [[ -z "$value" ]]; then
+      value="$(sed -n "s/^$key=//p" .env.example | tail -n 1)"
+    fi
+    if ! [[ "$value" =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
+      echo "$key=$value in .env: expected a non-negative number, e.g. $(sed -n "s/^$key=//p" .env.example | tail -n 1)" >&2
+      exit 2
+    fi
+    args+=(-e "s|\\\${$key}|$value|g")
+  done
+  sed "${args[@]}" "$template" > "$out.tmp"
+  mv "$out.tmp" "$out"
+}
+
 print_urls() {
   local gport iport
   gport="$(env_value GRAFANA_HOST_PORT)"
@@ -94,6 +114,7 @@ case "$cmd" in
   up)
     need_docker
     ensure_env
+    render_alerts
     # The five app services share one image: build it once.
     docker compose build demo-backend
     if ! docker compose up -d --wait --wait-timeout "$WAIT_TIMEOUT"; then
@@ -119,6 +140,7 @@ case "$cmd" in
   restart)
     need_docker
     ensure_env
+    render_alerts
     # Recreate rather than `compose restart`, so that edits to .env (PROBE_TARGETS, ...) apply.
     if ! docker compose up -d --force-recreate --wait --wait-timeout "$WAIT_TIMEOUT"; then
       compose ps

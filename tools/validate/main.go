@@ -3,7 +3,7 @@
 // YAML, and the dashboards (strict decoding with the Grafana Foundation SDK).
 //
 //	go run . --root ../..                      validate
-//	go run . --root ../.. --write-dashboards   regenerate grafana/dashboards/*.json
+//	go run . --root ../.. --write-dashboards   regenerate grafana/dashboards/*.json and the alerting files
 package main
 
 import (
@@ -24,6 +24,8 @@ type result struct {
 // paths of the stack files relative to the repository root.
 type paths struct {
 	compose, envExample, datasources, providers, dashboards string
+	// Alert rules template (grafana/alerting) and alerting provisioning (notifications).
+	alertTemplates, alerting, readme string
 }
 
 func stackPaths(root string) paths {
@@ -33,6 +35,10 @@ func stackPaths(root string) paths {
 		datasources: filepath.Join(root, "grafana", "provisioning", "datasources"),
 		providers:   filepath.Join(root, "grafana", "provisioning", "dashboards"),
 		dashboards:  filepath.Join(root, "grafana", "dashboards"),
+
+		alertTemplates: filepath.Join(root, "grafana", "alerting"),
+		alerting:       filepath.Join(root, "grafana", "provisioning", "alerting"),
+		readme:         filepath.Join(root, "README.md"),
 	}
 }
 
@@ -49,8 +55,10 @@ func validateStack(p paths, generated bool) []result {
 	res = append(res, checkProviders(p.providers, p.dashboards)...)
 	res = append(res, checkDashboards(p.dashboards, dsUIDs)...)
 	res = append(res, checkHomeDashboard(p.compose, p.envExample, p.dashboards))
+	res = append(res, checkAlertRules(p, dsUIDs)...)
+	res = append(res, checkNotifications(p), checkAlertEnv(p))
 	if generated {
-		res = append(res, checkGenerated(p.dashboards))
+		res = append(res, checkGenerated(p.dashboards), checkAlertsGenerated(p))
 	}
 	return res
 }
@@ -67,7 +75,11 @@ func main() {
 			fmt.Fprintln(os.Stderr, "FAIL write dashboards:", err)
 			os.Exit(1)
 		}
-		fmt.Println("wrote", p.dashboards)
+		if err := writeAlerts(p); err != nil {
+			fmt.Fprintln(os.Stderr, "FAIL write alert rules:", err)
+			os.Exit(1)
+		}
+		fmt.Println("wrote", p.dashboards, p.alertTemplates, p.alerting)
 		return
 	}
 

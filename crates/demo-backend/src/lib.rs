@@ -15,6 +15,7 @@
 //! | `/truncated` | announces `Content-Length: 1000`, sends 100 bytes, closes: a body error |
 //! | `/redirect-loop` | 302 to itself |
 //! | `/hang` | never answers; released (connection closed) at shutdown |
+//! | `POST /alerts` | a Grafana webhook notification: logged as one line, 200; anything else 400 (logged) |
 //! | anything else | 404 |
 //!
 //! HTTP/1.1 with keep-alive on both listeners; HTTP/2 on HTTPS when the
@@ -48,6 +49,7 @@
 //! # Ok::<(), demo_backend::Error>(())
 //! ```
 
+pub mod alerts;
 pub mod certs;
 pub mod cli;
 mod config;

@@ -6,11 +6,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::stream;
 use http::{HeaderValue, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
+use http_body_util::{BodyExt, Full, Limited, StreamBody, combinators::BoxBody};
 use hyper::body::Frame;
 use rand::Rng;
 use tokio::sync::watch;
 
+use crate::alerts::MAX_ALERT_BODY_BYTES;
 use crate::config::Service;
 
 /// Error type of response bodies (a body error aborts the connection).
@@ -44,7 +45,11 @@ pub struct Routes {
 
 impl Routes {
     /// Answers one request: waits `rtt`, then dispatches on the path.
-    pub async fn handle<B>(self: Arc<Self>, req: Request<B>) -> Result<Response<Body>, BoxError> {
+    pub async fn handle<B>(self: Arc<Self>, req: Request<B>) -> Result<Response<Body>, BoxError>
+    where
+        B: hyper::body::Body,
+        B::Error: Into<BoxError>,
+    {
         if !self.rtt.is_zero() {
             tokio::time::sleep(self.rtt).await;
         }
@@ -62,6 +67,7 @@ impl Routes {
             ["truncated"] => truncated(),
             ["redirect-loop"] => redirect_loop(),
             ["hang"] => return self.hang().await,
+            ["alerts"] => alerts(req).await,
             _ => text(StatusCode::NOT_FOUND, &format!("no route for {path}\n")),
         };
         Ok(resp)
@@ -233,6 +239,45 @@ fn redirect_loop() -> Response<Body> {
     resp.headers_mut()
         .insert(header::LOCATION, HeaderValue::from_static("/redirect-loop"));
     resp
+}
+
+/// `POST /alerts`: logs a Grafana webhook notification as one line; anything else 400.
+async fn alerts<B>(req: Request<B>) -> Response<Body>
+where
+    B: hyper::body::Body,
+    B::Error: Into<BoxError>,
+{
+    if req.method() != http::Method::POST {
+        return text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "POST a Grafana webhook notification\n",
+        );
+    }
+    let body = match Limited::new(req.into_body(), MAX_ALERT_BODY_BYTES)
+        .collect()
+        .await
+    {
+        Ok(body) => body.to_bytes(),
+        Err(e) => {
+            crate::log(&format!("alert notification refused: body unreadable: {e}"));
+            return bad_request(&format!(
+                "unreadable body (at most {MAX_ALERT_BODY_BYTES} bytes): {e}"
+            ));
+        }
+    };
+    match crate::alerts::describe(&body) {
+        Ok(line) => {
+            crate::log(&line);
+            text(StatusCode::OK, "logged\n")
+        }
+        Err(e) => {
+            crate::log(&format!(
+                "alert notification refused ({} bytes): {e}",
+                body.len()
+            ));
+            bad_request(&format!("not a Grafana webhook notification: {e}"))
+        }
+    }
 }
 
 fn bad_request(msg: &str) -> Response<Body> {

@@ -1,6 +1,7 @@
 //! Helpers for the end-to-end pipeline tests: locate Telegraf and InfluxDB, run them as
 //! child processes, send line protocol, query InfluxDB, check histograms and dashboards.
 
+pub mod alerts;
 pub mod dashboards;
 pub mod histogram;
 pub mod http;
