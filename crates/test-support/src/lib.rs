@@ -12,3 +12,20 @@ pub mod procs;
 pub mod skip;
 
 pub use skip::{in_ci, skip_or_fail};
+
+/// Asserts a command refused bad input the project's way: exit code 2, one line
+/// on stderr naming `bad_value` and saying `expected`, nothing on stdout.
+///
+/// # Panics
+/// When it did not.
+#[track_caller]
+pub fn assert_usage_error(out: &std::process::Output, bad_value: &str, expected: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "exit code: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    assert!(
+        stderr.contains(bad_value) && stderr.contains(expected),
+        "names {bad_value} and says {expected}: {stderr}"
+    );
+    assert!(out.stdout.is_empty(), "nothing on stdout");
+}
