@@ -7,6 +7,7 @@ pub mod client;
 pub mod dashboards;
 pub mod histogram;
 pub mod influxdb;
+pub mod schema_check;
 pub mod telegraf;
 pub mod tools;
 pub mod workspace;
