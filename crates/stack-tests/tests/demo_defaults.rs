@@ -14,28 +14,28 @@ fn read(name: &str) -> String {
     std::fs::read_to_string(workspace_root().join(name)).expect("stack file")
 }
 
-#[test]
-fn compose_defaults_are_the_demo_backends() {
-    let compose = read("docker-compose.yml");
+/// Asserts `file` has, for every setting, a line that is `line(var, default)`.
+fn assert_lines(file: &str, line: impl Fn(&str, &str) -> String) {
+    let text = read(file);
     for (var, default) in SETTINGS {
-        let want = format!("{var}: ${{{var}:-{default}}}");
+        let want = line(var, default);
         assert!(
-            compose.lines().any(|l| l.trim() == want),
-            "docker-compose.yml must set `{want}` (the default of demo_backend)"
+            text.lines().any(|l| l.trim() == want),
+            "{file} must say `{want}` (the default of demo_backend)"
         );
     }
 }
 
 #[test]
+fn compose_defaults_are_the_demo_backends() {
+    assert_lines("docker-compose.yml", |var, default| {
+        format!("{var}: ${{{var}:-{default}}}")
+    });
+}
+
+#[test]
 fn env_example_is_the_demo_backends() {
-    let env = read(".env.example");
-    for (var, default) in SETTINGS {
-        let want = format!("{var}={default}");
-        assert!(
-            env.lines().any(|l| l.trim() == want),
-            ".env.example must say `{want}` (the default of demo_backend)"
-        );
-    }
+    assert_lines(".env.example", |var, default| format!("{var}={default}"));
 }
 
 #[test]

@@ -46,30 +46,29 @@ pub fn skip_or_fail(test: &str, reason: &str) {
 mod tests {
     use super::*;
 
+    /// Runs [`child_skips`] in a child process (the environment is per process) with
+    /// `CI=ci`; its output is captured so that its test summary does not mix with ours.
+    fn run_child(log: &std::path::Path, ci: &str) -> std::process::Output {
+        std::process::Command::new(std::env::current_exe().expect("test binary"))
+            .args(["--ignored", "--exact", "skip::tests::child_skips"])
+            .env(SKIP_LOG_ENV, log)
+            .env("CI", ci)
+            .output()
+            .expect("run child")
+    }
+
     #[test]
     fn a_skip_is_one_line_in_the_log_or_a_failure_under_ci() {
         let dir = std::env::temp_dir().join(format!("test-support-skip-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let log = dir.join("skipped.log");
         let _ = std::fs::remove_file(&log);
-        // Run in a child process (the environment is per process); its output is captured
-        // so that its test summary does not mix with this one's.
-        let child = std::process::Command::new(std::env::current_exe().expect("test binary"))
-            .args(["--ignored", "--exact", "skip::tests::child_skips"])
-            .env(SKIP_LOG_ENV, &log)
-            .env("CI", "false")
-            .output()
-            .expect("run child");
-        assert!(child.status.success());
+
+        assert!(run_child(&log, "false").status.success());
         let text = std::fs::read_to_string(&log).expect("skip log written");
         assert_eq!(text, "child test: tool x not found; run make tools\n");
 
-        let child = std::process::Command::new(std::env::current_exe().expect("test binary"))
-            .args(["--ignored", "--exact", "skip::tests::child_skips"])
-            .env(SKIP_LOG_ENV, &log)
-            .env("CI", "true")
-            .output()
-            .expect("run child");
+        let child = run_child(&log, "true");
         assert!(
             !child.status.success(),
             "under CI=true a skip must fail the test"
