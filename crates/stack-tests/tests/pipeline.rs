@@ -118,7 +118,7 @@ fn synthetic_points(start_ns: i64) -> Vec<Point> {
                 )
                 .tag("domain", "synthetic.localhost")
                 .tag("method", "GET")
-                .tag("status", &status.to_string())
+                .tag("status", status.to_string())
                 .tag("reused", if reused { "true" } else { "false" })
                 .tag(
                     "dns",
