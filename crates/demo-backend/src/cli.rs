@@ -7,7 +7,8 @@ use std::time::Duration;
 use clap::Parser;
 
 use crate::config::{
-    Config, DEFAULT_SERVICES, Listen, Service, parse_duration, parse_fail_rate, parse_hostname,
+    Config, DEFAULT_HANDSHAKE_DELAY, DEFAULT_RTT, Listen, Service, parse_duration, parse_fail_rate,
+    parse_hostname,
 };
 
 /// A local HTTP + HTTPS backend with emulated latency.
@@ -54,11 +55,11 @@ pub struct Args {
     pub hostname: Vec<String>,
 
     /// Hold each TLS ClientHello this long (e.g. 50ms)
-    #[arg(long, env = "DEMO_HANDSHAKE_DELAY", value_name = "DUR", default_value = "0ms", value_parser = parse_duration)]
+    #[arg(long, env = "DEMO_HANDSHAKE_DELAY", value_name = "DUR", default_value = DEFAULT_HANDSHAKE_DELAY, value_parser = parse_duration)]
     pub handshake_delay: Duration,
 
     /// Extra delay before every response's headers (e.g. 10ms)
-    #[arg(long, env = "DEMO_RTT", value_name = "DUR", default_value = "0ms", value_parser = parse_duration)]
+    #[arg(long, env = "DEMO_RTT", value_name = "DUR", default_value = DEFAULT_RTT, value_parser = parse_duration)]
     pub rtt: Duration,
 
     /// Services NAME=LATENCY[~JITTER] served at /api/NAME; comma-separated or repeatable
@@ -94,10 +95,7 @@ impl Args {
     /// The server configuration these options describe.
     pub fn to_config(&self) -> Config {
         let services = if self.services.is_empty() {
-            DEFAULT_SERVICES
-                .split(',')
-                .filter_map(|s| s.parse().ok())
-                .collect()
+            Service::defaults()
         } else {
             self.services.clone()
         };

@@ -50,8 +50,41 @@ impl Default for Config {
 /// Default share of failing `/flaky` requests.
 pub const DEFAULT_FAIL_RATE: f64 = 0.2;
 
-/// Default services, in `--services` syntax.
+/// Default services, in `--services` syntax. With [`DEFAULT_HANDSHAKE_DELAY`] and
+/// [`DEFAULT_RTT`] the one demo setting: the binary's defaults, `make demo` (`probe-demo`),
+/// docker-compose.yml and .env.example (a stack test checks those two match).
 pub const DEFAULT_SERVICES: &str = "fast=20ms~2ms,slow=60ms~5ms";
+
+/// Default extra delay of each TLS handshake of the demo, in `--handshake-delay` syntax.
+pub const DEFAULT_HANDSHAKE_DELAY: &str = "30ms";
+
+/// Default emulated round trip of the demo, in `--rtt` syntax.
+pub const DEFAULT_RTT: &str = "0ms";
+
+/// Parses a `--services` list: `NAME=LATENCY[~JITTER]`, comma-separated (the one
+/// parser of this syntax; blank entries are ignored, an empty list is an error).
+pub fn parse_services(s: &str) -> Result<Vec<Service>, ParseError> {
+    let services = s
+        .split(',')
+        .filter(|entry| !entry.trim().is_empty())
+        .map(str::parse)
+        .collect::<Result<Vec<Service>, _>>()?;
+    if services.is_empty() {
+        return Err(ParseError::new(format!(
+            "invalid service list {s:?}: expected NAME=LATENCY[~JITTER][,...], e.g. {DEFAULT_SERVICES}"
+        )));
+    }
+    Ok(services)
+}
+
+/// A `--services` list back in its textual form, e.g. `fast=20ms~2ms,slow=60ms~5ms`.
+pub fn format_services(services: &[Service]) -> String {
+    services
+        .iter()
+        .map(Service::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
 
 /// An emulated service: `/api/{name}` answers after `latency ± jitter`
 /// (uniformly drawn, never below zero).
@@ -66,12 +99,9 @@ pub struct Service {
 }
 
 impl Service {
-    /// The services served when none are configured (`fast=20ms~2ms,slow=60ms~5ms`).
+    /// The services served when none are configured ([`DEFAULT_SERVICES`]).
     pub fn defaults() -> Vec<Service> {
-        DEFAULT_SERVICES
-            .split(',')
-            .filter_map(|s| s.parse().ok())
-            .collect()
+        parse_services(DEFAULT_SERVICES).unwrap_or_default()
     }
 }
 
@@ -235,6 +265,21 @@ mod tests {
         let d = Service::defaults();
         assert_eq!(d.len(), 2);
         assert_eq!(d[1].name, "slow");
+        assert_eq!(format_services(&d), DEFAULT_SERVICES);
+        assert!(parse_duration(DEFAULT_HANDSHAKE_DELAY).is_ok());
+        assert!(parse_duration(DEFAULT_RTT).is_ok());
+    }
+
+    #[test]
+    fn service_lists() {
+        let list = parse_services("fast=20ms~2ms, slow=1s,").unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[1].latency, Duration::from_secs(1));
+        assert_eq!(format_services(&list), "fast=20ms~2ms,slow=1s");
+        let err = parse_services(" , ").unwrap_err().to_string();
+        assert!(err.contains("\" , \""), "{err}");
+        let err = parse_services("fast=20ms,slow").unwrap_err().to_string();
+        assert!(err.contains("\"slow\""), "{err}");
     }
 
     #[test]

@@ -66,8 +66,9 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
 pub use config::{
-    Config, DEFAULT_FAIL_RATE, DEFAULT_SERVICES, Listen, ParseError, Service, parse_duration,
-    parse_fail_rate, parse_hostname,
+    Config, DEFAULT_FAIL_RATE, DEFAULT_HANDSHAKE_DELAY, DEFAULT_RTT, DEFAULT_SERVICES, Listen,
+    ParseError, Service, format_services, parse_duration, parse_fail_rate, parse_hostname,
+    parse_services,
 };
 pub use error::Error;
 pub use routes::{DRIP_CHUNK_BYTES, MAX_BYTES, TRUNCATED_ANNOUNCED_BYTES, TRUNCATED_SENT_BYTES};

@@ -7,7 +7,6 @@
 //! [`render`] (plain text) or JSON.
 
 pub mod cli;
-pub mod demo;
 pub mod influx;
 pub mod lineproto;
 pub mod model;

@@ -15,49 +15,28 @@ pub struct Service {
     pub jitter: Duration,
 }
 
-/// A `--model`/`--services` value that cannot be read.
-#[derive(Debug, thiserror::Error, PartialEq)]
-pub enum ModelError {
-    /// An entry is not `NAME=LATENCY[~JITTER]`.
-    #[error(
-        "invalid service '{0}': expected NAME=LATENCY[~JITTER], e.g. fast=20ms or fast=20ms~2ms"
-    )]
-    Entry(String),
-    /// A duration cannot be read.
-    #[error("invalid duration '{0}': expected e.g. 20ms, 1.5s")]
-    Duration(String),
-    /// The list has no entry.
-    #[error("empty service list: expected NAME=LATENCY[,NAME=LATENCY...]")]
-    Empty,
-}
-
-/// Parses a duration like `20ms` or `1s`.
-pub fn parse_duration(text: &str) -> Result<Duration, ModelError> {
-    humantime::parse_duration(text.trim()).map_err(|_| ModelError::Duration(text.to_string()))
-}
-
-/// Parses `fast=20ms~2ms,slow=40ms` (the demo backend's `--services` syntax).
-pub fn parse_services(text: &str) -> Result<Vec<Service>, ModelError> {
-    let services = text
-        .split(',')
-        .filter(|s| !s.trim().is_empty())
-        .map(|entry| {
-            let (name, timing) = entry
-                .split_once('=')
-                .filter(|(n, _)| !n.trim().is_empty())
-                .ok_or_else(|| ModelError::Entry(entry.to_string()))?;
-            let (latency, jitter) = timing.split_once('~').unwrap_or((timing, "0ms"));
-            Ok(Service {
-                name: name.trim().to_string(),
-                latency: parse_duration(latency)?,
-                jitter: parse_duration(jitter)?,
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    if services.is_empty() {
-        return Err(ModelError::Empty);
+impl From<demo_backend::Service> for Service {
+    fn from(s: demo_backend::Service) -> Self {
+        Service {
+            name: s.name,
+            latency: s.latency,
+            jitter: s.jitter,
+        }
     }
-    Ok(services)
+}
+
+/// A `--model` value that cannot be read (the message names it and the expected form).
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error(transparent)]
+pub struct ModelError(#[from] demo_backend::ParseError);
+
+/// Parses `fast=20ms~2ms,slow=40ms`, the demo backend's `--services` syntax, with
+/// the backend's own parser.
+pub fn parse_services(text: &str) -> Result<Vec<Service>, ModelError> {
+    Ok(demo_backend::parse_services(text)?
+        .into_iter()
+        .map(Service::from)
+        .collect())
 }
 
 /// The backend's configuration, from which each cell is predicted.
@@ -130,18 +109,10 @@ mod tests {
 
     #[test]
     fn rejects_bad_services() {
-        assert_eq!(
-            parse_services("fast"),
-            Err(ModelError::Entry("fast".into()))
-        );
-        assert_eq!(
-            parse_services("=20ms"),
-            Err(ModelError::Entry("=20ms".into()))
-        );
-        assert_eq!(
-            parse_services("fast=soon"),
-            Err(ModelError::Duration("soon".into()))
-        );
-        assert_eq!(parse_services(""), Err(ModelError::Empty));
+        for bad in ["fast", "=20ms", "fast=soon", ""] {
+            let err = parse_services(bad).expect_err(bad).to_string();
+            assert!(err.contains(&format!("{bad:?}")), "{err}");
+            assert!(err.contains("expected NAME=LATENCY"), "{err}");
+        }
     }
 }

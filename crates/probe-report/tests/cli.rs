@@ -1,4 +1,4 @@
-//! The `probe-report` and `probe-demo` command lines: files, InfluxDB, bad input.
+//! The `probe-report` command line: files, InfluxDB, bad input.
 
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -218,14 +218,7 @@ fn influx_without_data_says_so() {
 /// Bad input: exit 2, one line naming the value and what is expected.
 fn assert_usage_error(mut cmd: Command, args: &[&str], bad_value: &str, expected: &str) {
     let out = cmd.args(args).output().expect("runs");
-    assert_eq!(out.status.code(), Some(2), "{args:?}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
-    assert!(
-        stderr.contains(bad_value) && stderr.contains(expected),
-        "{args:?}: {stderr}"
-    );
-    assert!(out.stdout.is_empty());
+    test_support::assert_usage_error(&out, bad_value, expected);
 }
 
 #[test]
@@ -257,8 +250,8 @@ fn bad_report_flags_exit_2() {
     assert_usage_error(
         probe_report(),
         &["--model", "fast=quick"],
-        "'quick'",
-        "expected e.g. 20ms",
+        "\"fast=quick\"",
+        "expected NAME=LATENCY",
     );
     assert_usage_error(
         probe_report(),
@@ -272,43 +265,4 @@ fn bad_report_flags_exit_2() {
         "'--frobnicate'",
         "unexpected argument",
     );
-}
-
-#[test]
-fn bad_demo_flags_exit_2() {
-    let demo = || {
-        let mut cmd = Command::cargo_bin("probe-demo").expect("binary built");
-        cmd.env_remove("DEMO_ROUNDS");
-        cmd
-    };
-    assert_usage_error(demo(), &["--rounds", "0"], "'0'", "not in 1..");
-    assert_usage_error(demo(), &["--rounds", "many"], "'many'", "invalid digit");
-    assert_usage_error(
-        demo(),
-        &["--services", "fast=20"],
-        "'20'",
-        "expected e.g. 20ms",
-    );
-    assert_usage_error(
-        demo(),
-        &["--handshake-delay", "x"],
-        "'x'",
-        "expected a duration",
-    );
-}
-
-#[test]
-fn demo_without_binaries_names_the_missing_one() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    Command::cargo_bin("probe-demo")
-        .expect("binary built")
-        .arg("--bin-dir")
-        .arg(dir.path())
-        .arg("--out")
-        .arg(dir.path().join("out/points.lp"))
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains(
-            "probe-sync-fresh not found; build the binaries first",
-        ));
 }

@@ -186,6 +186,26 @@ pub const PROBE_SINK: Measurement = Measurement {
 /// Every measurement.
 pub const ALL: [Measurement; 4] = [HTTP_REQUEST, HTTP_ERROR, PROBE_ROUND, PROBE_SINK];
 
+/// Per measurement, a field every point has: `count(field)` counts its points
+/// (the first `always` field of each measurement, in [`ALL`] order).
+pub const COUNTED: [(&str, &str); 4] = [
+    (ALL[0].name, first_always(&ALL[0]).name),
+    (ALL[1].name, first_always(&ALL[1]).name),
+    (ALL[2].name, first_always(&ALL[2]).name),
+    (ALL[3].name, first_always(&ALL[3]).name),
+];
+
+const fn first_always(m: &Measurement) -> &'static Key {
+    let mut i = 0;
+    while i < m.fields.len() {
+        if matches!(m.fields[i].presence.as_bytes(), b"always") {
+            return &m.fields[i];
+        }
+        i += 1;
+    }
+    panic!("a measurement without an always-present field cannot be counted");
+}
+
 /// The schema as the Markdown of `docs/metrics.md`.
 pub fn markdown() -> String {
     let mut out = String::from(

@@ -9,10 +9,14 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde_json::Value;
 
-use crate::http::{self, urlencode};
-use crate::procs::{Proc, free_tcp_port, retry_on_port_clash, wait_until};
+use test_support::net::free_tcp_port;
+use test_support::procs::{Proc, retry_on_port_clash, wait_until};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The InfluxDB the tests run (built by `scripts/install-tools.sh`): the newest 1.x, which
+/// serves InfluxQL and the v2 write API. The compose stack runs 2.9.1 (see README).
+pub const INFLUXDB_VERSION: &str = "1.8.10";
 
 /// `influxd` running on a free 127.0.0.1 port with its data in `dir`, with
 /// authentication on: every request carries `Authorization: Token USER:PASSWORD`,
@@ -24,13 +28,17 @@ pub struct InfluxServer {
     pub version: String,
     /// `USER:PASSWORD` of the admin user, for `Authorization: Token …`.
     pub token: String,
+    client: reqwest::blocking::Client,
 }
 
 impl InfluxServer {
     /// Writes a config with every listener but HTTP disabled, starts `influxd`, waits for
-    /// `/ping`; picks other ports when one was taken meanwhile.
+    /// `/ping`; picks other ports when one was taken meanwhile. Fails unless it is
+    /// InfluxDB [`INFLUXDB_VERSION`].
     pub fn start(bin: &Path, dir: &Path) -> anyhow::Result<Self> {
-        retry_on_port_clash(|| Self::start_once(bin, dir))
+        let server = retry_on_port_clash(|| Self::start_once(bin, dir))?;
+        server.ensure_version(bin)?;
+        Ok(server)
     }
 
     fn start_once(bin: &Path, dir: &Path) -> anyhow::Result<Self> {
@@ -83,29 +91,73 @@ bind-address = "127.0.0.1:{rpc_port}"
             &dir.join("influxd.log"),
         )?;
         let addr: SocketAddr = ([127, 0, 0, 1], http_port).into();
+        let client = crate::client::client(TIMEOUT)?;
+        let ping = crate::client::client(Duration::from_secs(2))?;
         let mut version = String::new();
         wait_until("influxd /ping", Duration::from_secs(60), || {
             proc.ensure_running()?;
-            let Ok(r) = http::request(addr, "GET", "/ping", None, Duration::from_secs(2)) else {
+            let Ok(r) = ping.get(format!("http://{addr}/ping")).send() else {
                 return Ok(false);
             };
-            version = r.header("x-influxdb-version").unwrap_or("?").to_owned();
-            Ok(r.status == 204)
+            version = r
+                .headers()
+                .get("x-influxdb-version")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("?")
+                .to_owned();
+            Ok(r.status() == reqwest::StatusCode::NO_CONTENT)
         })?;
         // The first admin user may be created without credentials.
         let token = "admin:pipeline-test-password".to_owned();
         let create = "CREATE USER admin WITH PASSWORD 'pipeline-test-password' WITH ALL PRIVILEGES";
-        let path = format!("/query?q={}", urlencode(create));
-        let r = http::request(addr, "POST", &path, None, TIMEOUT)?;
-        if r.status != 200 {
-            bail!("creating the admin user: HTTP {}: {}", r.status, r.text());
+        let r = client
+            .post(endpoint(addr, "/query", &[("q", create)])?)
+            .send()?;
+        let status = r.status();
+        if status != reqwest::StatusCode::OK {
+            bail!("creating the admin user: HTTP {status}: {}", r.text()?);
         }
         Ok(Self {
             proc,
             addr,
             version,
             token,
+            client,
         })
+    }
+
+    /// Fails unless the server is the InfluxDB the tests are meant to run
+    /// ([`INFLUXDB_VERSION`]), as the Telegraf under test must be the compose image's.
+    pub fn ensure_version(&self, bin: &Path) -> anyhow::Result<()> {
+        let version = self.version.trim_start_matches('v');
+        if version != INFLUXDB_VERSION {
+            bail!(
+                "influxd {version} at {}, the tests run {INFLUXDB_VERSION}; run `make tools` or set INFLUXD_BIN",
+                bin.display()
+            );
+        }
+        Ok(())
+    }
+
+    /// `Authorization: Token USER:PASSWORD`.
+    pub fn auth_header(&self) -> String {
+        format!("Token {}", self.token)
+    }
+
+    /// Writes line protocol through the 1.x `/write` endpoint; returns the HTTP status and body.
+    pub fn write_v1(&self, db: &str, body: Vec<u8>) -> anyhow::Result<(u16, String)> {
+        let r = self
+            .client
+            .post(endpoint(
+                self.addr,
+                "/write",
+                &[("db", db), ("precision", "ns")],
+            )?)
+            .header("Authorization", self.auth_header())
+            .header("Content-Type", "text/plain; charset=utf-8")
+            .body(body)
+            .send()?;
+        Ok((r.status().as_u16(), r.text()?))
     }
 
     pub fn url(&self) -> String {
@@ -114,14 +166,21 @@ bind-address = "127.0.0.1:{rpc_port}"
 
     /// Runs InfluxQL against `db`; fails on any error in the response.
     pub fn query(&self, db: &str, q: &str) -> anyhow::Result<Value> {
-        let path = format!("/query?db={}&epoch=ms&q={}", urlencode(db), urlencode(q));
-        let auth = format!("Token {}", self.token);
-        let headers = [("Authorization", auth.as_str())];
-        let r = http::request_with(self.addr, "POST", &path, &headers, None, TIMEOUT)?;
-        let v: Value = serde_json::from_slice(&r.body)
-            .with_context(|| format!("query {q:?}: HTTP {} body {:?}", r.status, r.text()))?;
-        if r.status != 200 {
-            bail!("query {q:?}: HTTP {}: {}", r.status, r.text());
+        let r = self
+            .client
+            .post(endpoint(
+                self.addr,
+                "/query",
+                &[("db", db), ("epoch", "ms"), ("q", q)],
+            )?)
+            .header("Authorization", self.auth_header())
+            .send()?;
+        let status = r.status();
+        let body = r.text()?;
+        let v: Value = serde_json::from_str(&body)
+            .with_context(|| format!("query {q:?}: HTTP {status} body {body:?}"))?;
+        if status != reqwest::StatusCode::OK {
+            bail!("query {q:?}: HTTP {status}: {body}");
         }
         if let Some(e) = v.get("error") {
             bail!("query {q:?}: {e}");
@@ -156,6 +215,14 @@ bind-address = "127.0.0.1:{rpc_port}"
             .and_then(Value::as_u64)
             .unwrap_or(0))
     }
+}
+
+/// `http://ADDR/PATH?params`, the parameters URL-encoded.
+fn endpoint(addr: SocketAddr, path: &str, params: &[(&str, &str)]) -> anyhow::Result<url::Url> {
+    Ok(url::Url::parse_with_params(
+        &format!("http://{addr}{path}"),
+        params,
+    )?)
 }
 
 /// One series of a query result.

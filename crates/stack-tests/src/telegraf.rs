@@ -8,8 +8,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 
-use crate::procs::{Proc, free_tcp_port, free_udp_port, retry_on_port_clash, wait_until};
 use crate::tools::workspace_root;
+use test_support::net::{free_tcp_port, free_udp_port};
+use test_support::procs::{Proc, retry_on_port_clash, wait_until};
 
 /// The shipped config directory (`telegraf/`, mounted at /etc/telegraf by the stack).
 pub fn shipped_dir() -> PathBuf {

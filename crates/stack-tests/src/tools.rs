@@ -5,10 +5,8 @@ use std::path::{Path, PathBuf};
 /// Telegraf version built by `scripts/install-tools.sh` (same as the compose image).
 pub const TELEGRAF_VERSION: &str = "1.39.3";
 
-/// True when running under CI (`CI=true`): missing tools are then a failure.
-pub fn in_ci() -> bool {
-    matches!(std::env::var("CI").as_deref(), Ok("true" | "1"))
-}
+pub use crate::influxdb::INFLUXDB_VERSION;
+pub use test_support::in_ci;
 
 /// The machine-wide cache used by `scripts/install-tools.sh`.
 pub fn cache_bin_dir() -> Option<PathBuf> {
@@ -71,9 +69,9 @@ pub struct Tools {
 
 /// Locates Telegraf (`TELEGRAF_BIN`) and InfluxDB (`INFLUXD_BIN`).
 ///
-/// Returns `Ok(None)` after printing a loud SKIPPED line when one is missing outside CI;
-/// under `CI=true` a missing tool is an error telling to run `make tools`.
-pub fn require_tools(test: &str) -> anyhow::Result<Option<Tools>> {
+/// Returns `None` when one is missing, after [`test_support::skip_or_fail`]: a loud
+/// SKIPPED line counted by `make test` outside CI, a failure under `CI=true`.
+pub fn require_tools(test: &str) -> Option<Tools> {
     let telegraf = find_tool(
         "TELEGRAF_BIN",
         // The symlink points at the build with the current plugin set.
@@ -81,26 +79,11 @@ pub fn require_tools(test: &str) -> anyhow::Result<Option<Tools>> {
         "telegraf",
     );
     let influxd = find_tool("INFLUXD_BIN", &["influxd"], "influxd");
-    let missing = match (&telegraf, &influxd) {
+    let missing = match (telegraf, influxd) {
+        (Some(telegraf), Some(influxd)) => return Some(Tools { telegraf, influxd }),
         (None, _) => "telegraf",
         (_, None) => "influxd",
-        (Some(telegraf), Some(influxd)) => {
-            return Ok(Some(Tools {
-                telegraf: telegraf.clone(),
-                influxd: influxd.clone(),
-            }));
-        }
     };
-    if in_ci() {
-        anyhow::bail!(
-            "{test}: {missing} not found (CI=true); run `make tools` (scripts/install-tools.sh)"
-        );
-    }
-    // Straight to stderr: shown even though the test harness captures print!.
-    use std::io::Write as _;
-    let _ = writeln!(
-        std::io::stderr(),
-        "SKIPPED {test}: {missing} not found; run make tools"
-    );
-    Ok(None)
+    test_support::skip_or_fail(test, &format!("{missing} not found; run make tools"));
+    None
 }

@@ -1,14 +1,10 @@
-//! The workspace's own binaries: the demo backend and the probes.
+//! The workspace's own programs: the demo backend (in-process) and the probe binaries.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Duration;
 
 use anyhow::{Context, ensure};
 
-use crate::procs::{Proc, wait_until};
 use crate::tools::probe_bin_dir;
 
 /// The workspace binary `name`, or an error saying how to build it.
@@ -22,43 +18,15 @@ pub fn workspace_bin(name: &str) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-/// The demo backend on free ports: (process, https port, CA path).
-pub fn start_demo_backend(dir: &Path) -> anyhow::Result<(Proc, u16, PathBuf)> {
-    let bin = workspace_bin("demo-backend")?;
-    let cert_dir = dir.join("demo-certs");
-    let mut proc = Proc::spawn(
-        "demo-backend",
-        Command::new(bin)
-            .args([
-                "--http",
-                "127.0.0.1:0",
-                "--https",
-                "127.0.0.1:0",
-                "--cert-dir",
-            ])
-            .arg(&cert_dir),
-        &dir.join("demo-backend.log"),
-    )?;
-    let mut ready = None;
-    wait_until("demo-backend listening", Duration::from_secs(60), || {
-        proc.ensure_running()?;
-        ready = proc
-            .log_text()
-            .lines()
-            .find(|l| l.starts_with("demo-backend: listening"))
-            .map(str::to_owned);
-        Ok(ready.is_some())
-    })?;
-    let line = ready.unwrap_or_default();
-    let field = |key: &str| {
-        line.split_whitespace()
-            .find_map(|w| w.strip_prefix(key))
-            .map(str::to_owned)
-            .with_context(|| format!("no {key} in {line:?}"))
-    };
-    let https: SocketAddr = field("https=")?.parse()?;
-    let ca = PathBuf::from(field("ca=")?);
-    Ok((proc, https.port(), ca))
+/// The demo backend in this process, HTTPS on a free port, certificates in `dir`;
+/// stopped when dropped. Its `https_url()` and `ca_pem_path` are what the probes need.
+pub fn start_demo_backend(dir: &Path) -> anyhow::Result<demo_backend::Running> {
+    demo_backend::start_in_background(demo_backend::Config {
+        http: None,
+        cert_dir: dir.join("demo-certs"),
+        ..Default::default()
+    })
+    .context("start the demo backend")
 }
 
 /// Parses the probe's closing stderr line

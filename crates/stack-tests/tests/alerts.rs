@@ -22,10 +22,10 @@ use anyhow::{Context, ensure};
 use probe_metrics::Point;
 use stack_tests::alerts::{self, Labels, Rule};
 use stack_tests::influxdb::{InfluxServer, series};
-use stack_tests::procs::{Proc, wait_until};
 use stack_tests::telegraf::{self, Settings, Telegraf};
 use stack_tests::tools::{Tools, require_tools, workspace_root};
 use stack_tests::workspace::{parse_done_line, start_demo_backend, workspace_bin};
+use test_support::procs::wait_until;
 
 const DB: &str = "probes";
 const HEALTHY_SCENARIOS: [&str; 4] = ["sync-fresh", "sync-reused", "async-fresh", "async-reused"];
@@ -181,11 +181,13 @@ fn probe_rounds(p: &Pipeline) -> anyhow::Result<u64> {
 
 /// Healthy: the demo backend's fast and slow services (20 and 60 ms), every scenario
 /// probing, certificates with 89 days left, nothing dropped.
-fn feed_healthy(p: &Pipeline) -> anyhow::Result<Proc> {
-    let (backend, port, ca) = start_demo_backend(p.dir.path())?;
+fn feed_healthy(p: &Pipeline) -> anyhow::Result<demo_backend::Running> {
+    let backend = start_demo_backend(p.dir.path())?;
+    let base = backend.https_url().context("no https listener")?;
+    let ca = backend.ca_pem_path.clone();
     let targets = [
-        format!("fast=https://localhost:{port}/api/fast"),
-        format!("slow=https://localhost:{port}/api/slow"),
+        format!("fast={base}/api/fast"),
+        format!("slow={base}/api/slow"),
     ];
     for scenario in HEALTHY_SCENARIOS {
         run_probe(p, scenario, &ca, &targets, 2)?;
@@ -210,16 +212,18 @@ fn feed_healthy(p: &Pipeline) -> anyhow::Result<Proc> {
 /// Faulted: a target answering 503 to every call, a 1.5 s service, a probe that stopped
 /// 5.5 min ago, a probe whose sink drops, a certificate 2 days from expiry, and a Telegraf
 /// whose output buffer overflowed (a burst larger than its buffer, for real).
-fn feed_faulted(p: &Pipeline) -> anyhow::Result<Proc> {
+fn feed_faulted(p: &Pipeline) -> anyhow::Result<demo_backend::Running> {
     let burst: Vec<String> = (0..3000)
         .map(|i| format!("alert_test_burst,n=x v={i}i {}", now_ns() + i))
         .collect();
     send_tcp(p.telegraf.tcp, &burst)?;
-    let (backend, port, ca) = start_demo_backend(p.dir.path())?;
+    let backend = start_demo_backend(p.dir.path())?;
+    let base = backend.https_url().context("no https listener")?;
+    let ca = backend.ca_pem_path.clone();
     let targets = [
-        format!("fast=https://localhost:{port}/api/fast"),
-        format!("failing=https://localhost:{port}/status/503"),
-        format!("slow=https://localhost:{port}/delay/1500"),
+        format!("fast={base}/api/fast"),
+        format!("failing={base}/status/503"),
+        format!("slow={base}/delay/1500"),
     ];
     for scenario in FAULTED_SCENARIOS {
         run_probe(p, scenario, &ca, &targets, 2)?;
@@ -377,7 +381,7 @@ fn broken(env: &BTreeMap<String, String>, from: &str, to: &str) -> anyhow::Resul
 
 #[test]
 fn alert_rules_fire_on_faults_and_stay_quiet_when_healthy() -> anyhow::Result<()> {
-    let Some(tools) = require_tools("alert rules test")? else {
+    let Some(tools) = require_tools("alert rules test") else {
         return Ok(());
     };
     let root = workspace_root();
@@ -390,7 +394,7 @@ fn alert_rules_fire_on_faults_and_stay_quiet_when_healthy() -> anyhow::Result<()
     let result = (|| -> anyhow::Result<()> {
         // The slower faulted set first: every probe's last rounds must still be inside the
         // silence window (about 2 min) when the rules are evaluated.
-        let mut backends = vec![feed_faulted(&faulted)?, feed_healthy(&healthy)?];
+        let backends = vec![feed_faulted(&faulted)?, feed_healthy(&healthy)?];
         let problems = check_rules(&rules, &healthy, &faulted)?;
         ensure!(
             problems.is_empty(),
@@ -424,8 +428,8 @@ fn alert_rules_fire_on_faults_and_stay_quiet_when_healthy() -> anyhow::Result<()
             ensure!(!problems.is_empty(), "{what}: the broken rules passed");
             println!("{what} caught: {}", problems[0]);
         }
-        for b in &mut backends {
-            b.terminate(Duration::from_secs(10))?;
+        for b in backends {
+            b.shutdown();
         }
         Ok(())
     })();

@@ -13,31 +13,30 @@ use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail, ensure};
+use probe::{Scenario, schema};
+use probe_metrics::Point;
+use reqwest_timing::ErrorClass;
 use serde_json::Value;
+use stack_tests::client::client;
 use stack_tests::dashboards::{self, QueryContext};
 use stack_tests::histogram;
-use stack_tests::http;
 use stack_tests::influxdb::{InfluxServer, series};
-use stack_tests::lineproto::Point;
-use stack_tests::procs::{free_tcp_port, wait_until};
 use stack_tests::telegraf::{self, Settings, Telegraf};
 use stack_tests::tools::{TELEGRAF_VERSION, Tools, in_ci, require_tools, workspace_root};
 use stack_tests::workspace::{parse_done_line, start_demo_backend, workspace_bin};
+use test_support::net::free_tcp_port;
+use test_support::procs::wait_until;
+use test_support::skip_or_fail;
 
 const DB: &str = "probes";
 /// The shipped histogram period, kept in the test.
 const HISTOGRAM_PERIOD: Duration = Duration::from_secs(30);
-const SCENARIOS: [&str; 4] = ["sync-fresh", "sync-reused", "async-fresh", "async-reused"];
-const ERROR_CLASSES: [&str; 9] = [
-    "dns", "connect", "tls", "timeout", "http_4xx", "http_5xx", "body", "redirect", "other",
-];
-/// (measurement, field counted) for the "nothing lost" check.
-const COUNTED: [(&str, &str); 4] = [
-    ("http_request", "total_ms"),
-    ("http_error", "count"),
-    ("probe_round", "total_ms"),
-    ("probe_sink", "sent"),
-];
+/// The `scenario` tag values, from the probes' own list.
+fn scenarios() -> [&'static str; 4] {
+    Scenario::ALL.map(Scenario::as_str)
+}
+/// (measurement, field counted) for the "nothing lost" check, from the metric schema.
+const COUNTED: [(&str, &str); 4] = schema::COUNTED;
 
 /// InfluxDB and Telegraf (stopped first on drop), with their temp dir.
 struct Stack {
@@ -50,12 +49,6 @@ struct Stack {
 fn start_stack(tools: &Tools, config_dir: &Path) -> anyhow::Result<Stack> {
     let dir = tempfile::Builder::new().prefix("stack-tests-").tempdir()?;
     let influx = InfluxServer::start(&tools.influxd, dir.path())?;
-    ensure!(
-        supports_v2_write(&influx.version),
-        "influxd {} ({}) has no /api/v2/write (needs >= 1.8); run `make tools` or set INFLUXD_BIN",
-        influx.version,
-        tools.influxd.display()
-    );
     influx.create_database(DB)?;
     let settings = Settings {
         influx_url: influx.url(),
@@ -87,14 +80,6 @@ fn start_stack(tools: &Tools, config_dir: &Path) -> anyhow::Result<Stack> {
     })
 }
 
-/// InfluxDB 1.8 added the v2 write API that Telegraf's outputs.influxdb_v2 uses.
-fn supports_v2_write(version: &str) -> bool {
-    let mut parts = version.trim_start_matches('v').split(['.', '~', '-']);
-    let major: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    let minor: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    (major, minor) >= (1, 8)
-}
-
 fn now_ns() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -117,10 +102,10 @@ fn synthetic_points(start_ns: i64) -> Vec<Point> {
         t += 1_000;
         t
     };
-    for scenario in SCENARIOS {
+    for scenario in scenarios() {
         for (i, total) in totals.iter().enumerate() {
             let reused = i % 2 == 1;
-            let status = if i == 7 { 503 } else { 200 };
+            let status: i64 = if i == 7 { 503 } else { 200 };
             let mut p = Point::new("http_request", next())
                 .tag("scenario", scenario)
                 .tag(
@@ -133,7 +118,7 @@ fn synthetic_points(start_ns: i64) -> Vec<Point> {
                 )
                 .tag("domain", "synthetic.localhost")
                 .tag("method", "GET")
-                .tag("status", &status.to_string())
+                .tag("status", status.to_string())
                 .tag("reused", if reused { "true" } else { "false" })
                 .tag(
                     "dns",
@@ -145,18 +130,18 @@ fn synthetic_points(start_ns: i64) -> Vec<Point> {
                         "lookup"
                     },
                 )
-                .float("total_ms", *total)
-                .float("ttfb_ms", total * 0.6)
-                .float("body_ms", total * 0.1);
+                .field("total_ms", *total)
+                .field("ttfb_ms", total * 0.6)
+                .field("body_ms", total * 0.1);
             if !reused {
                 p = p
-                    .float("dns_ms", 1.5)
-                    .float("connect_ms", 2.5)
-                    .float("tls_ms", 7.25);
+                    .field("dns_ms", 1.5)
+                    .field("connect_ms", 2.5)
+                    .field("tls_ms", 7.25);
             }
-            points.push(p.int("status_code", status).int("body_bytes", 381));
+            points.push(p.field("status_code", status).field("body_bytes", 381_i64));
         }
-        for class in ERROR_CLASSES {
+        for class in ErrorClass::ALL.map(ErrorClass::as_str) {
             points.push(
                 Point::new("http_error", next())
                     .tag("scenario", scenario)
@@ -171,24 +156,24 @@ fn synthetic_points(start_ns: i64) -> Vec<Point> {
                     )
                     .tag("domain", "synthetic.localhost")
                     .tag("error_class", class)
-                    .int("count", 1)
-                    .float("elapsed_ms", 3.5),
+                    .field("count", 1_i64)
+                    .field("elapsed_ms", 3.5),
             );
         }
         for round in 0..3 {
             points.push(
                 Point::new("probe_round", next())
                     .tag("scenario", scenario)
-                    .float("total_ms", 120.0 + f64::from(round))
-                    .int("requests", 7)
-                    .int("errors", 3),
+                    .field("total_ms", 120.0 + f64::from(round))
+                    .field("requests", 7_i64)
+                    .field("errors", 3_i64),
             );
             points.push(
                 Point::new("probe_sink", next())
                     .tag("scenario", scenario)
                     .tag("sink", "telegraf")
-                    .int("sent", 10 * (i64::from(round) + 1))
-                    .int("dropped", 0),
+                    .field("sent", 10 * (i64::from(round) + 1))
+                    .field("dropped", 0_i64),
             );
         }
     }
@@ -198,10 +183,23 @@ fn synthetic_points(start_ns: i64) -> Vec<Point> {
 fn count_points(points: &[Point]) -> Counts {
     let mut counts = Counts::new();
     for p in points {
-        let scenario = p.tag_value("scenario").unwrap_or_default().to_owned();
-        *counts.entry((p.measurement.clone(), scenario)).or_default() += 1;
+        let scenario = p
+            .tags()
+            .find(|(k, _)| *k == "scenario")
+            .map_or_else(String::new, |(_, v)| v.to_owned());
+        *counts
+            .entry((p.measurement().to_owned(), scenario))
+            .or_default() += 1;
     }
     counts
+}
+
+/// Line protocol of `points`, one line each without its newline.
+fn encode(points: &[Point]) -> anyhow::Result<Vec<String>> {
+    points
+        .iter()
+        .map(|p| Ok(p.to_line()?.trim_end().to_owned()))
+        .collect()
 }
 
 /// Sends lines over UDP in datagrams of at most ~8 KiB.
@@ -280,7 +278,7 @@ fn send_synthetic(stack: &Stack) -> anyhow::Result<Counts> {
     // Stamped 75 s back, as a probe's points can be after a long round: only the
     // aggregator's `grace` keeps them in the histogram.
     let points = synthetic_points(now_ns() - 75_000_000_000);
-    let lines: Vec<String> = points.iter().map(Point::encode).collect();
+    let lines = encode(&points)?;
     let (udp, tcp) = lines.split_at(lines.len() / 2);
     send_udp(stack.telegraf.udp, udp)?;
     send_tcp(stack.telegraf.tcp, tcp)?;
@@ -289,10 +287,11 @@ fn send_synthetic(stack: &Stack) -> anyhow::Result<Counts> {
 
 /// Phase 2: the four probes against the demo backend, each for a few rounds.
 fn run_probes(stack: &Stack) -> anyhow::Result<Counts> {
-    let (mut backend, https_port, ca) = start_demo_backend(stack.dir.path())?;
+    let backend = start_demo_backend(stack.dir.path())?;
+    let https = backend.https_url().context("no https listener")?;
     let closed_port = free_tcp_port()?;
     let mut counts = Counts::new();
-    for (i, scenario) in SCENARIOS.iter().enumerate() {
+    for (i, scenario) in scenarios().iter().enumerate() {
         let telegraf_url = if i % 2 == 0 {
             format!("udp://{}", stack.telegraf.udp)
         } else {
@@ -309,9 +308,9 @@ fn run_probes(stack: &Stack) -> anyhow::Result<Counts> {
                 "5s",
                 "--ca-cert",
             ])
-            .arg(&ca)
-            .arg(format!("fast=https://localhost:{https_port}/api/fast"))
-            .arg(format!("slow=https://localhost:{https_port}/api/slow"))
+            .arg(&backend.ca_pem_path)
+            .arg(format!("fast={https}/api/fast"))
+            .arg(format!("slow={https}/api/slow"))
             .arg(format!("fail=http://127.0.0.1:{closed_port}/api/fast"))
             .env_remove("PROBE_TARGETS")
             .output()?;
@@ -348,7 +347,7 @@ fn run_probes(stack: &Stack) -> anyhow::Result<Counts> {
             "probe-{scenario}: {stderr}"
         );
     }
-    backend.terminate(Duration::from_secs(30))?;
+    backend.shutdown();
     Ok(counts)
 }
 
@@ -465,7 +464,7 @@ fn check_probe_report(influx: &InfluxServer, rounds: u64) -> anyhow::Result<()> 
         Ok(stdout)
     };
     let json: Value = serde_json::from_str(&report(true)?)?;
-    for scenario in SCENARIOS {
+    for scenario in scenarios() {
         let count = json["cells"]
             .as_array()
             .into_iter()
@@ -501,7 +500,7 @@ fn check_probe_report(influx: &InfluxServer, rounds: u64) -> anyhow::Result<()> 
 
 #[test]
 fn pipeline_end_to_end() -> anyhow::Result<()> {
-    let Some(tools) = require_tools("pipeline test")? else {
+    let Some(tools) = require_tools("pipeline test") else {
         return Ok(());
     };
     let started = Instant::now();
@@ -514,7 +513,7 @@ fn pipeline_end_to_end() -> anyhow::Result<()> {
         let probes = match run_probes(&stack) {
             Ok(counts) => counts,
             Err(e) if !in_ci() && workspace_bin("probe-sync-fresh").is_err() => {
-                eprintln!("SKIPPED pipeline phase 2 (probes): {e:#}");
+                skip_or_fail("pipeline phase 2 (probes)", &format!("{e:#}"));
                 Counts::new()
             }
             Err(e) => return Err(e),
@@ -523,12 +522,13 @@ fn pipeline_end_to_end() -> anyhow::Result<()> {
         wait_for_counts(&stack.influx, &mut stack.telegraf, &sent)?;
         // The container's health check: 200 once Telegraf's own write stats show the
         // output keeping up.
-        let health = stack.telegraf.health;
+        let health = format!("http://{}/", stack.telegraf.health);
+        let http = client(Duration::from_secs(5))?;
         wait_until("telegraf health endpoint", Duration::from_secs(60), || {
-            Ok(
-                http::request(health, "GET", "/", None, Duration::from_secs(5))
-                    .is_ok_and(|r| r.status == 200),
-            )
+            Ok(http
+                .get(&health)
+                .send()
+                .is_ok_and(|r| r.status() == reqwest::StatusCode::OK))
         })?;
         // SIGTERM pushes the open histogram period and flushes the output.
         stack.telegraf.stop(HISTOGRAM_PERIOD)?;
@@ -552,7 +552,7 @@ fn pipeline_end_to_end() -> anyhow::Result<()> {
         }
         if !probes.is_empty() {
             let rounds_of = |c: &Counts| {
-                c.get(&("probe_round".to_owned(), SCENARIOS[0].to_owned()))
+                c.get(&("probe_round".to_owned(), scenarios()[0].to_owned()))
                     .copied()
                     .unwrap_or(0)
             };
@@ -611,7 +611,7 @@ fn broken_histogram_failure(tools: &Tools, setting: &str, broken: &str) -> anyho
 /// buckets overlap (no `gt` tag, counts include lower buckets) and the check must fail.
 #[test]
 fn cumulative_histogram_is_caught() -> anyhow::Result<()> {
-    let Some(tools) = require_tools("cumulative histogram test")? else {
+    let Some(tools) = require_tools("cumulative histogram test") else {
         return Ok(());
     };
     let msg = broken_histogram_failure(
@@ -628,7 +628,7 @@ fn cumulative_histogram_is_caught() -> anyhow::Result<()> {
 /// period out of the histogram; phase 1 stamps its points 75 s back, so the counts differ.
 #[test]
 fn missing_grace_is_caught() -> anyhow::Result<()> {
-    let Some(tools) = require_tools("histogram grace test")? else {
+    let Some(tools) = require_tools("histogram grace test") else {
         return Ok(());
     };
     let msg = broken_histogram_failure(&tools, "\n  grace = \"120s\"\n", "\n  grace = \"0s\"\n")?;
@@ -640,7 +640,7 @@ fn missing_grace_is_caught() -> anyhow::Result<()> {
 /// writes fail and its output buffer fills (here: InfluxDB is a closed port).
 #[test]
 fn telegraf_health_fails_when_writes_fail() -> anyhow::Result<()> {
-    let Some(tools) = require_tools("telegraf health test")? else {
+    let Some(tools) = require_tools("telegraf health test") else {
         return Ok(());
     };
     let dir = tempfile::tempdir()?;
@@ -659,21 +659,24 @@ fn telegraf_health_fails_when_writes_fail() -> anyhow::Result<()> {
         &dir.path().join("telegraf.log"),
     )?;
     let now = now_ns();
-    let lines: Vec<String> = (0..1500)
+    let points: Vec<Point> = (0..1500)
         .map(|i| {
             Point::new("probe_round", now + i)
-                .tag("scenario", "sync-fresh")
-                .float("total_ms", 1.0)
-                .encode()
+                .tag("scenario", Scenario::SyncFresh.as_str())
+                .field("total_ms", 1.0)
         })
         .collect();
+    let lines = encode(&points)?;
     send_tcp(telegraf.tcp, &lines)?;
-    let health = telegraf.health;
+    let health = format!("http://{}/", telegraf.health);
+    let http = client(Duration::from_secs(5))?;
     let mut last = 0;
     wait_until("telegraf health 503", Duration::from_secs(60), || {
         telegraf.proc.ensure_running()?;
-        last = http::request(health, "GET", "/", None, Duration::from_secs(5))
-            .map(|r| r.status)
+        last = http
+            .get(&health)
+            .send()
+            .map(|r| r.status().as_u16())
             .unwrap_or(0);
         Ok(last == 503)
     })

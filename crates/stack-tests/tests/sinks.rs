@@ -8,25 +8,20 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::Duration;
 
 use anyhow::{Context, ensure};
-use stack_tests::http;
 use stack_tests::influxdb::InfluxServer;
-use stack_tests::procs::free_tcp_port;
 use stack_tests::tools::require_tools;
 use stack_tests::workspace::{parse_done_line, start_demo_backend, workspace_bin};
+use test_support::net::free_tcp_port;
 
-const MEASUREMENTS: [(&str, &str); 4] = [
-    ("http_request", "total_ms"),
-    ("http_error", "count"),
-    ("probe_round", "total_ms"),
-    ("probe_sink", "sent"),
-];
+/// (measurement, field counted), from the metric schema.
+const MEASUREMENTS: [(&str, &str); 4] = probe::schema::COUNTED;
 
 /// Runs `probe` for 3 rounds against the demo backend and a closed port.
 fn run_probe(probe: &str, dir: &Path, sink_args: &[&str]) -> anyhow::Result<Output> {
-    let (mut backend, https_port, ca) = start_demo_backend(dir)?;
+    let backend = start_demo_backend(dir)?;
+    let https = backend.https_url().context("no https listener")?;
     let closed_port = free_tcp_port()?;
     let out = Command::new(workspace_bin(probe)?)
         .args(sink_args)
@@ -39,12 +34,12 @@ fn run_probe(probe: &str, dir: &Path, sink_args: &[&str]) -> anyhow::Result<Outp
             "5s",
             "--ca-cert",
         ])
-        .arg(&ca)
-        .arg(format!("fast=https://localhost:{https_port}/api/fast"))
+        .arg(&backend.ca_pem_path)
+        .arg(format!("fast={https}/api/fast"))
         .arg(format!("fail=http://127.0.0.1:{closed_port}/"))
         .env_remove("PROBE_TARGETS")
         .output()?;
-    backend.terminate(Duration::from_secs(30))?;
+    backend.shutdown();
     ensure!(
         out.status.success(),
         "{probe} failed: {}",
@@ -77,7 +72,7 @@ fn compare(
 
 #[test]
 fn influxdb_sink_writes_every_point_through_the_v2_api() -> anyhow::Result<()> {
-    let Some(tools) = require_tools("influxdb sink test")? else {
+    let Some(tools) = require_tools("influxdb sink test") else {
         return Ok(());
     };
     let dir = tempfile::tempdir()?;
@@ -128,7 +123,7 @@ fn influxdb_sink_writes_every_point_through_the_v2_api() -> anyhow::Result<()> {
 
 #[test]
 fn stdout_points_are_accepted_by_influxdb() -> anyhow::Result<()> {
-    let Some(tools) = require_tools("stdout sink test")? else {
+    let Some(tools) = require_tools("stdout sink test") else {
         return Ok(());
     };
     let dir = tempfile::tempdir()?;
@@ -142,20 +137,10 @@ fn stdout_points_are_accepted_by_influxdb() -> anyhow::Result<()> {
         done.get("sent") == Some(&lines.to_string()),
         "{lines} lines on stdout: {stderr}"
     );
-    let auth = format!("Token {}", influx.token);
-    let response = http::request_with(
-        influx.addr,
-        "POST",
-        "/write?db=stdout&precision=ns",
-        &[("Authorization", &auth)],
-        Some(("text/plain; charset=utf-8", &out.stdout)),
-        Duration::from_secs(30),
-    )?;
+    let (status, body) = influx.write_v1("stdout", out.stdout.clone())?;
     ensure!(
-        response.status == 204,
-        "InfluxDB refused the points: HTTP {} {}",
-        response.status,
-        response.text()
+        status == 204,
+        "InfluxDB refused the points: HTTP {status} {body}"
     );
     let total = compare(&influx, "stdout", &done)?;
     ensure!(total == lines as u64, "stored {total} of {lines} points");

@@ -59,7 +59,7 @@ fn shipped_config_keeps_the_stack_contract() -> anyhow::Result<()> {
 
 #[test]
 fn telegraf_accepts_shipped_config() -> anyhow::Result<()> {
-    let Some(tools) = require_tools("telegraf config test")? else {
+    let Some(tools) = require_tools("telegraf shipped config test") else {
         return Ok(());
     };
     let out = check_config(&tools.telegraf, &shipped_dir(), &settings())?;
@@ -105,7 +105,7 @@ fn copy_with(dir: &Path, from: &str, to: &str) -> anyhow::Result<()> {
 
 #[test]
 fn telegraf_rejects_unquoted_env_reference() -> anyhow::Result<()> {
-    let Some(tools) = require_tools("telegraf config test")? else {
+    let Some(tools) = require_tools("telegraf env reference test") else {
         return Ok(());
     };
     let dir = tempfile::tempdir()?;

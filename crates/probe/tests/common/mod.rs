@@ -5,8 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -366,19 +365,17 @@ pub fn assert_within(what: &str, value: f64, low: f64, high: f64) {
     );
 }
 
+#[allow(unused_imports)] // not every test binary uses both
+pub use test_support::net::{closed_port, silent_server};
+
 /// Certificates live in one directory per test binary, reused across runs.
 pub fn cert_dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("probe-tests-{name}"))
+    test_support::cert_dir!(name)
 }
 
 /// A demo backend on 127.0.0.1 (HTTP and HTTPS, free ports) with `tweak` applied.
 pub fn backend(name: &str, tweak: impl FnOnce(&mut demo_backend::Config)) -> demo_backend::Running {
-    let mut config = demo_backend::Config {
-        cert_dir: cert_dir(name),
-        ..Default::default()
-    };
-    tweak(&mut config);
-    demo_backend::start_in_background(config).expect("start demo backend")
+    test_support::backend::backend(cert_dir(name), tweak)
 }
 
 /// `http://127.0.0.1:PORT` of the backend.
@@ -401,26 +398,6 @@ pub fn https(b: &demo_backend::Running) -> String {
 
 pub fn ca(b: &demo_backend::Running) -> String {
     b.ca_pem_path.to_str().expect("utf-8 path").to_owned()
-}
-
-/// A port on 127.0.0.1 where nothing listens (bound, then released).
-pub fn closed_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
-}
-
-/// A server that accepts TCP connections and never answers; they stay open
-/// while the process lives.
-pub fn silent_server() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    std::thread::spawn(move || {
-        let mut held: Vec<TcpStream> = Vec::new();
-        for stream in listener.incoming().flatten() {
-            held.push(stream);
-        }
-    });
-    addr
 }
 
 /// Runs `bin` for `rounds` rounds, `interval` apart, with the points on stdout, then

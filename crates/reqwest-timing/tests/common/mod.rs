@@ -3,7 +3,6 @@
 
 #![allow(dead_code)]
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 
 use reqwest_timing::{ConnectionPolicy, Instrumentation, TlsOptions};
@@ -11,17 +10,16 @@ use reqwest_timing::{ConnectionPolicy, Instrumentation, TlsOptions};
 /// Slack above an injected delay (ms): a loaded machine runs late, never early.
 pub const SLACK_MS: u128 = 60;
 
+#[allow(unused_imports)] // not every test binary uses both
+pub use test_support::net::{closed_port, silent_server};
+
 pub fn cert_dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("reqwest-timing-tests-{name}"))
+    test_support::cert_dir!(name)
 }
 
 /// A demo backend (HTTP and HTTPS on free ports of 127.0.0.1).
 pub fn backend() -> demo_backend::Running {
-    let config = demo_backend::Config {
-        cert_dir: cert_dir("backend"),
-        ..Default::default()
-    };
-    demo_backend::start_in_background(config).expect("start demo backend")
+    test_support::backend::backend(cert_dir("backend"), |_| {})
 }
 
 /// TLS options trusting only `ca`.
@@ -48,28 +46,6 @@ pub fn blocking_client(timing: &Instrumentation) -> reqwest::blocking::Client {
         .apply_blocking(reqwest::blocking::Client::builder())
         .build()
         .expect("client")
-}
-
-/// A port on 127.0.0.1 where nothing listens.
-pub fn closed_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-/// A server that accepts TCP connections and never answers.
-pub fn silent_server() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    std::thread::spawn(move || {
-        let mut held: Vec<TcpStream> = Vec::new();
-        for stream in listener.incoming().flatten() {
-            held.push(stream);
-        }
-    });
-    addr
 }
 
 /// The CA of another demo certificate directory: valid PEM, but it did not

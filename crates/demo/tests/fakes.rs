@@ -1,11 +1,10 @@
-//! `probe-demo` against stand-in shell scripts: arguments, points file, failures.
+//! `probe-demo` with stand-in shell scripts for the probes (the demo backend runs
+//! in-process, for real): arguments, points file, failures.
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-
-const READY: &str = "demo-backend: listening http=off https=127.0.0.1:4443 ca=/tmp/fake ca.pem";
 
 fn script(dir: &Path, name: &str, body: &str) {
     let path = dir.join(name);
@@ -13,14 +12,8 @@ fn script(dir: &Path, name: &str, body: &str) {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }
 
-/// A backend that announces itself and waits; probes that record their
-/// arguments and print one round per `--rounds`.
+/// Probes that record their arguments and print two rounds.
 fn fakes(dir: &Path) {
-    script(
-        dir,
-        "demo-backend",
-        &format!("echo 'starting' >&2\necho '{READY}' >&2\nexec sleep 30"),
-    );
     for scenario in ["sync-fresh", "sync-reused", "async-fresh", "async-reused"] {
         let ms = if scenario == "sync-fresh" {
             "150.5"
@@ -64,11 +57,26 @@ fn runs_each_probe_with_the_backend_address_and_collects_points() {
     let args = std::fs::read_to_string(tmp.path().join("args.txt")).expect("probes ran");
     let lines: Vec<&str> = args.lines().collect();
     assert_eq!(lines.len(), 4, "{args}");
+    let ca = tmp.path().join("out/certs/ca.pem");
+    assert!(ca.is_file(), "the in-process backend wrote its CA");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let https = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("demo-backend: "))
+        .and_then(|l| l.split(',').next())
+        .unwrap_or_else(|| panic!("no backend line in\n{stderr}"));
+    assert!(https.starts_with("https://localhost:"), "{https}");
     assert_eq!(
         lines[0],
-        "--sink stdout --rounds 2 --interval 100ms --ca-cert /tmp/fake ca.pem \
-         fast=https://localhost:4443/api/fast slow=https://localhost:4443/api/slow"
+        format!(
+            "--sink stdout --rounds 2 --interval 100ms --ca-cert {} \
+             fast={https}/api/fast slow={https}/api/slow",
+            ca.display()
+        )
     );
+    for line in &lines {
+        assert_eq!(*line, lines[0], "every probe gets the same targets");
+    }
     let points = std::fs::read_to_string(tmp.path().join("out/points.lp")).expect("points");
     assert_eq!(
         points.lines().count(),
@@ -78,9 +86,9 @@ fn runs_each_probe_with_the_backend_address_and_collects_points() {
 
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(json["cells"][0]["round"]["count"], 2);
-    assert_eq!(json["cells"][0]["model_ms"], 130.0);
-    assert_eq!(json["cells"][3]["model_ms"], 40.0);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The model of the backend's defaults: fast=20ms, slow=60ms, handshake 30ms.
+    assert_eq!(json["cells"][0]["model_ms"], 140.0);
+    assert_eq!(json["cells"][3]["model_ms"], 60.0);
     assert!(
         stderr.contains("[1/4] sync-fresh   round 2/2 done"),
         "{stderr}"
@@ -109,19 +117,19 @@ fn a_failing_probe_shows_its_stderr() {
 }
 
 #[test]
-fn a_backend_that_does_not_start_shows_its_stderr() {
+fn a_backend_that_cannot_start_says_why() {
     let tmp = tempfile::tempdir().expect("tempdir");
     fakes(tmp.path());
-    script(
-        tmp.path(),
-        "demo-backend",
-        "echo 'demo-backend: address in use' >&2\nexit 1",
-    );
+    // The certificate directory cannot be created: a file stands in its place.
+    std::fs::create_dir_all(tmp.path().join("out")).expect("out dir");
+    std::fs::write(tmp.path().join("out/certs"), "not a directory").expect("file");
     demo(tmp.path())
         .assert()
         .code(1)
-        .stderr(predicate::str::contains(
-            "demo-backend did not report ready",
-        ))
-        .stderr(predicate::str::contains("demo-backend: address in use"));
+        .stderr(predicate::str::contains("probe-demo: demo backend:"))
+        .stderr(predicate::str::contains("certs"));
+    assert!(
+        !tmp.path().join("args.txt").exists(),
+        "no probe runs without a backend"
+    );
 }

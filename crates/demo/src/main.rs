@@ -2,17 +2,17 @@
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use probe_report::cli::{ServiceList, duration_arg, parse_or_exit, services_arg};
-use probe_report::demo::{
-    DEFAULT_HANDSHAKE_DELAY, DEFAULT_RTT, DEFAULT_SERVICES, DemoConfig, run_demo,
-};
+use demo::{DemoConfig, run_demo};
+use demo_backend::{DEFAULT_HANDSHAKE_DELAY, DEFAULT_RTT, DEFAULT_SERVICES, Service};
+use probe_report::cli::{duration_arg, parse_or_exit};
 use probe_report::render;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// Start a local demo backend, run the four probes one after another against
-/// it, and print the sync/async x fresh/reused table next to the latency model.
+/// Start a local demo backend in this process, run the four probes one after
+/// another against it, and print the sync/async x fresh/reused table next to
+/// the latency model.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Cli {
@@ -22,12 +22,12 @@ struct Cli {
     /// File for the raw points of all four probes (line protocol)
     #[arg(long, default_value = "demo-out/points.lp")]
     out: PathBuf,
-    /// Directory of demo-backend and the probe binaries [default: this executable's directory]
+    /// Directory of the probe binaries [default: this executable's directory]
     #[arg(long)]
     bin_dir: Option<PathBuf>,
-    /// The backend's services, one probe target each
-    #[arg(long, default_value = DEFAULT_SERVICES, value_parser = services_arg)]
-    services: ServiceList,
+    /// The backend's services NAME=LATENCY[~JITTER], comma-separated, one probe target each
+    #[arg(long, default_value = DEFAULT_SERVICES, value_delimiter = ',')]
+    services: Vec<Service>,
     /// Extra delay the backend adds to every TLS handshake
     #[arg(long, default_value = DEFAULT_HANDSHAKE_DELAY, value_parser = duration_arg)]
     handshake_delay: Duration,
@@ -66,7 +66,7 @@ fn run(cli: Cli) -> Result<()> {
         rounds: cli.rounds,
         out: cli.out,
         bin_dir,
-        services: cli.services.0,
+        services: cli.services,
         handshake_delay: cli.handshake_delay,
         rtt: cli.rtt,
         interval: cli.interval,

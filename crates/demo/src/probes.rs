@@ -1,38 +1,38 @@
 //! Running the four probes one after another, points appended to one file.
 
-use super::backend::ReadyLine;
-use super::{DemoConfig, DemoError};
-use crate::Scenario;
+use crate::{DemoConfig, DemoError};
+use probe_report::Scenario;
 use std::fs::OpenOptions;
 use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
-/// Runs each probe to completion (never two at once).
+/// Runs each probe to completion (never two at once) against the backend at
+/// `https` (`https://localhost:PORT`), trusting `ca`.
 pub fn run_all(
     config: &DemoConfig,
-    ready: &ReadyLine,
+    https: &str,
+    ca: &Path,
     progress: &mut dyn Write,
 ) -> Result<(), DemoError> {
     for (i, scenario) in Scenario::ALL.into_iter().enumerate() {
-        run_one(config, ready, scenario, i + 1, progress)?;
+        run_one(config, (https, ca), scenario, i + 1, progress)?;
     }
     Ok(())
 }
 
 fn run_one(
     config: &DemoConfig,
-    ready: &ReadyLine,
+    (https, ca): (&str, &Path),
     scenario: Scenario,
     step: usize,
     progress: &mut dyn Write,
 ) -> Result<(), DemoError> {
     let bin = config.bin_dir.join(scenario.binary());
-    let targets = config.services.iter().map(|s| {
-        format!(
-            "{0}=https://localhost:{1}/api/{0}",
-            s.name, ready.https_port
-        )
-    });
+    let targets = config
+        .services
+        .iter()
+        .map(|s| format!("{0}={https}/api/{0}", s.name));
     let mut child = Command::new(&bin)
         .args(["--sink", "stdout", "--rounds", &config.rounds.to_string()])
         .args([
@@ -40,7 +40,7 @@ fn run_one(
             &humantime::format_duration(config.interval).to_string(),
         ])
         .arg("--ca-cert")
-        .arg(&ready.ca)
+        .arg(ca)
         .args(targets)
         .env_remove("PROBE_TARGETS")
         .stdin(Stdio::null())

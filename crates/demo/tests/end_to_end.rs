@@ -1,13 +1,12 @@
 //! End to end: `probe-demo --rounds 5` against the real demo backend and probes.
 //!
-//! Needs `demo-backend` and the four `probe-*` binaries, built with
-//! `cargo build --workspace --bins`; found in `PROBE_BIN_DIR`, else in
-//! `target/debug`. Under `CI=true` a missing binary fails the test; otherwise
-//! the test prints a loud SKIP line.
+//! Needs the four `probe-*` binaries, built with `cargo build --workspace --bins`;
+//! found in `PROBE_BIN_DIR`, else in `target/debug`. Under `CI=true` a missing
+//! binary fails the test; otherwise it is skipped ([`test_support::skip_or_fail`]).
 
 use assert_cmd::Command;
-use probe_report::demo::{DEFAULT_HANDSHAKE_DELAY, DEFAULT_RTT, DEFAULT_SERVICES};
-use probe_report::model::{parse_duration, parse_services};
+use demo_backend::{DEFAULT_HANDSHAKE_DELAY, DEFAULT_RTT, DEFAULT_SERVICES, parse_duration};
+use probe_report::model::parse_services;
 use probe_report::{LatencyModel, Report, Scenario, parse_line_protocol};
 use std::path::PathBuf;
 
@@ -21,11 +20,10 @@ fn bin_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("PROBE_BIN_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/debug"));
-    let mut names: Vec<String> = Scenario::ALL
+    let names: Vec<String> = Scenario::ALL
         .iter()
         .map(|s| s.binary().to_owned())
         .collect();
-    names.push("demo-backend".into());
     let missing: Vec<&String> = names.iter().filter(|n| !dir.join(n).is_file()).collect();
     if missing.is_empty() {
         return Some(dir);
@@ -34,10 +32,7 @@ fn bin_dir() -> Option<PathBuf> {
         "missing {missing:?} in {}; build them with `cargo build --workspace --bins` or set PROBE_BIN_DIR",
         dir.display()
     );
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{message}");
-    }
-    eprintln!("\n*** SKIP probe-demo end-to-end test: {message} ***\n");
+    test_support::skip_or_fail("probe-demo end-to-end test", &message);
     None
 }
 

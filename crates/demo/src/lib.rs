@@ -1,24 +1,17 @@
-//! The offline demo: a local demo backend, the four probes one after another,
-//! their points in one file, and the table computed from it.
+//! The offline demo behind `make demo` (`probe-demo`): the demo backend in this
+//! process (through `demo_backend`'s library), the four probe binaries one after
+//! another against it, their points in one file, and the table computed from it
+//! next to the latency model of the same backend settings.
 
-mod backend;
 mod probes;
 
-use crate::model::{LatencyModel, Service};
-use crate::report::Report;
-use crate::{LineProtocolError, parse_line_protocol};
+use probe_report::model::{LatencyModel, Service};
+use probe_report::report::Report;
+use probe_report::{LineProtocolError, Scenario, parse_line_protocol};
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-pub use backend::{Backend, ReadyLine, parse_ready_line};
-
-/// Default backend services: a sync-fresh round costs the most, async-reused the least.
-pub const DEFAULT_SERVICES: &str = "fast=20ms~2ms,slow=40ms~3ms";
-/// Default extra TLS handshake delay of the backend.
-pub const DEFAULT_HANDSHAKE_DELAY: &str = "35ms";
-/// Default emulated round trip of the backend.
-pub const DEFAULT_RTT: &str = "0ms";
 
 /// What can make the demo fail.
 #[derive(Debug, thiserror::Error)]
@@ -34,14 +27,9 @@ pub enum DemoError {
         /// Why.
         source: std::io::Error,
     },
-    /// The backend exited or stayed silent instead of printing its ready line.
-    #[error("demo-backend did not report ready within {timeout:?}; its stderr:\n{stderr}")]
-    BackendNotReady {
-        /// How long we waited.
-        timeout: Duration,
-        /// What it printed.
-        stderr: String,
-    },
+    /// The in-process demo backend could not start.
+    #[error("demo backend: {0}")]
+    Backend(#[from] demo_backend::Error),
     /// A probe exited with an error.
     #[error("{probe} failed ({status}); its stderr:\n{stderr}")]
     ProbeFailed {
@@ -77,10 +65,10 @@ pub struct DemoConfig {
     pub rounds: u32,
     /// Where the points of all four probes go (truncated first).
     pub out: PathBuf,
-    /// Where `demo-backend` and the `probe-*` binaries are.
+    /// Where the `probe-*` binaries are.
     pub bin_dir: PathBuf,
     /// The backend's services (one probe target each).
-    pub services: Vec<Service>,
+    pub services: Vec<demo_backend::Service>,
     /// The backend's extra TLS handshake delay.
     pub handshake_delay: Duration,
     /// The backend's emulated round trip.
@@ -90,10 +78,23 @@ pub struct DemoConfig {
 }
 
 impl DemoConfig {
-    /// The latency model matching this backend configuration.
+    /// The backend these settings describe: HTTPS only, on a free port of 127.0.0.1.
+    pub fn backend(&self, cert_dir: &Path) -> demo_backend::Config {
+        demo_backend::Config {
+            http: None,
+            https: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+            cert_dir: cert_dir.to_path_buf(),
+            handshake_delay: self.handshake_delay,
+            rtt: self.rtt,
+            services: self.services.clone(),
+            ..Default::default()
+        }
+    }
+
+    /// The latency model of the same settings.
     pub fn model(&self) -> LatencyModel {
         LatencyModel {
-            services: self.services.clone(),
+            services: self.services.iter().cloned().map(Service::from).collect(),
             rtt: self.rtt,
             handshake_delay: self.handshake_delay,
         }
@@ -114,21 +115,26 @@ pub fn run_demo(config: &DemoConfig, progress: &mut dyn Write) -> Result<Report,
     };
     std::fs::create_dir_all(&out_dir).map_err(io(&out_dir))?;
     std::fs::File::create(&config.out).map_err(io(&config.out))?;
-    for scenario in crate::Scenario::ALL {
-        existing(&config.bin_dir.join(scenario.binary()))?;
+    for scenario in Scenario::ALL {
+        let bin = config.bin_dir.join(scenario.binary());
+        if !bin.is_file() {
+            return Err(DemoError::MissingBinary(bin));
+        }
     }
 
-    let backend = Backend::start(config, &out_dir.join("certs"))?;
+    let backend = demo_backend::start_in_background(config.backend(&out_dir.join("certs")))?;
+    let https = backend.https_url().ok_or_else(|| {
+        demo_backend::Error::Config("the demo backend has no HTTPS listener".into())
+    })?;
     let _ = writeln!(
         progress,
-        "demo-backend: https on port {}, services {}, handshake delay {}, rtt {}",
-        backend.ready.https_port,
-        backend::services_flag(&config.services),
+        "demo-backend: {https}, services {}, handshake delay {}, rtt {}",
+        demo_backend::format_services(&config.services),
         humantime::format_duration(config.handshake_delay),
         humantime::format_duration(config.rtt),
     );
-    probes::run_all(config, &backend.ready, progress)?;
-    drop(backend);
+    probes::run_all(config, &https, &backend.ca_pem_path, progress)?;
+    backend.shutdown();
 
     let text = std::fs::read_to_string(&config.out).map_err(io(&config.out))?;
     let samples = parse_line_protocol(&text).map_err(|source| DemoError::Points {
@@ -136,12 +142,4 @@ pub fn run_demo(config: &DemoConfig, progress: &mut dyn Write) -> Result<Report,
         source,
     })?;
     Ok(Report::new(&samples, Some(&config.model())))
-}
-
-fn existing(bin: &Path) -> Result<(), DemoError> {
-    if bin.is_file() {
-        Ok(())
-    } else {
-        Err(DemoError::MissingBinary(bin.to_path_buf()))
-    }
 }

@@ -1,7 +1,6 @@
-//! Child processes that are always stopped (guard on drop), free ports, polling.
+//! Child processes that are always stopped (guard on drop), polling until ready.
 
 use std::fs::File;
-use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -141,14 +140,4 @@ pub fn retry_on_port_clash<T>(mut start: impl FnMut() -> anyhow::Result<T>) -> a
             other => return other,
         }
     }
-}
-
-/// A TCP port on 127.0.0.1 that was free a moment ago.
-pub fn free_tcp_port() -> anyhow::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-/// A UDP port on 127.0.0.1 that was free a moment ago.
-pub fn free_udp_port() -> anyhow::Result<u16> {
-    Ok(UdpSocket::bind("127.0.0.1:0")?.local_addr()?.port())
 }
