@@ -189,8 +189,10 @@ pub fn render_html(
             id: "panel-phases",
             title: "Where a request's time goes: phase medians".into(),
             charts: vec![(String::new(), charts::phase_bars(report, FULL)?)],
-            caption: "Medians of DNS, TCP connect, TLS handshake, TTFB and body per scenario, stacked (medians do \
-                      not add up exactly to the total's median). Reused connections have no DNS/TCP/TLS part."
+            caption: "The text report's phase medians per scenario, stacked: DNS, TCP connect, TLS handshake, \
+                      TTFB, body. A step's median is over the requests that had the step, so a reused connection \
+                      shows the setup it paid on its first request; the table's reused column says how rarely. \
+                      Fresh connections pay TLS on every call."
                 .into(),
         },
     ];
