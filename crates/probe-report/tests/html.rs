@@ -235,3 +235,20 @@ fn missing_html_value_is_a_usage_error() {
         .code(2)
         .stderr(predicate::str::contains("--html"));
 }
+
+#[test]
+fn html_to_stdout_replaces_the_table() {
+    let out = probe_report()
+        .args(["--file", FIXTURE, "--html", "-"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("<!DOCTYPE html>"), "{stdout}");
+    assert!(stdout.trim_end().ends_with("</html>"));
+    assert!(!stdout.contains("sync   p50"), "no text table on stdout");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "html report: standard output\n"
+    );
+}
