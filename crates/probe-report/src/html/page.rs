@@ -98,6 +98,9 @@ pub fn phase_name(p: Phase) -> &'static str {
     }
 }
 
+/// Formats one cell the way the text report does.
+type CellFormat = fn(&crate::report::Cell) -> String;
+
 /// The 2x2 table, the phase table and the reading, with the text report's numbers.
 fn table_section(out: &mut String, report: &Report) {
     out.push_str(
@@ -115,7 +118,7 @@ fn table_section(out: &mut String, report: &Report) {
         ("sync", Scenario::SyncFresh, Scenario::SyncReused),
         ("async", Scenario::AsyncFresh, Scenario::AsyncReused),
     ] {
-        let mut rows: Vec<(&str, &str, fn(&crate::report::Cell) -> String)> = vec![
+        let mut rows: Vec<(&str, &str, CellFormat)> = vec![
             ("p50", "p50", render::p50),
             ("mean/p95/p99", "spread", render::spread),
         ];
