@@ -72,8 +72,10 @@ pub fn lines(
             .configure_mesh()
             .x_desc("time since the first point (s)")
             .y_desc(y_desc)
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 14))
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 16))
             .draw()
             .map_err(|e| err(e.to_string()))?;
         for line in lines {
@@ -116,10 +118,11 @@ pub fn heatmap(cells: &[[u64; BUCKETS]], bins: TimeBins, size: Size) -> Result<S
             .disable_mesh()
             .x_desc("time since the first point (s)")
             .y_desc("total_ms bucket edge (ms)")
+            .x_label_formatter(&tick)
             .y_labels(hi - lo + 1)
             .y_label_formatter(&boundary_formatter)
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 14))
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 16))
             .draw()
             .map_err(|e| err(e.to_string()))?;
         let rects = cells.iter().enumerate().flat_map(|(col, row)| {
@@ -165,10 +168,11 @@ pub fn histogram(counts: &[(Scenario, [u64; BUCKETS])], size: Size) -> Result<St
             .disable_x_mesh()
             .x_desc("total_ms bucket edge (ms)")
             .y_desc("calls")
+            .y_label_formatter(&tick)
             .x_labels(hi - lo + 1)
             .x_label_formatter(&boundary_formatter)
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 14))
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 16))
             .draw()
             .map_err(|e| err(e.to_string()))?;
         let bars = counts.iter().flat_map(|(scenario, c)| {
@@ -227,6 +231,7 @@ pub fn phase_bars(report: &Report, size: Size) -> Result<String, DrawError> {
             .disable_x_mesh()
             .x_desc("scenario")
             .y_desc("sum of phase medians (ms)")
+            .y_label_formatter(&tick)
             .x_labels(4)
             .x_label_formatter(&|x: &f64| {
                 let i = x.round();
@@ -235,8 +240,8 @@ pub fn phase_bars(report: &Report, size: Size) -> Result<String, DrawError> {
                     _ => String::new(),
                 }
             })
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 14))
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 16))
             .draw()
             .map_err(|e| err(e.to_string()))?;
         let mut bars = Vec::new();
@@ -281,6 +286,16 @@ fn boundary_formatter(x: &f64) -> String {
     }
 }
 
+/// An axis number without a useless `.0`.
+fn tick(v: &f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0}")
+    } else {
+        let text = format!("{v:.2}");
+        text.trim_end_matches('0').to_string()
+    }
+}
+
 /// A round upper bound for an axis from 0 showing `max` with some headroom.
 fn nice_max(max: f64) -> f64 {
     if !(max.is_finite() && max > 0.0) {
@@ -305,6 +320,9 @@ mod tests {
         assert_eq!(nice_max(95.0), 120.0);
         assert_eq!(nice_max(131.0), 150.0);
         assert!(nice_max(1e-4) >= 1e-4);
+        assert_eq!(tick(&120.0), "120");
+        assert_eq!(tick(&2.5), "2.5");
+        assert_eq!(tick(&0.25), "0.25");
     }
 
     #[test]

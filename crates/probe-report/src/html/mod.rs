@@ -156,7 +156,7 @@ pub fn render_html(
             id: "panel-requests",
             title: "Request time over time, per target".into(),
             charts: request_charts,
-            caption: "Every call's total_ms, one line per scenario. Fresh connections (darker) sit above \
+            caption: "Every call's total_ms, one line per scenario. Fresh connections sit above \
                       reused ones by the connection setup (TCP + TLS); spikes are single slow calls."
                 .into(),
         },
