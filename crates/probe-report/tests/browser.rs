@@ -254,6 +254,7 @@ fn demo_report_in_headless_chromium() {
         &[format!("--screenshot={}", shot.display())],
     );
     let variance = luminance_variance(&shot);
+    eprintln!("screenshot luminance variance {variance:.0} (blank: 0, minimum {MIN_VARIANCE})");
     assert!(
         variance > MIN_VARIANCE,
         "screenshot looks blank: luminance variance {variance:.1}"
