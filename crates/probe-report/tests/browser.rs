@@ -9,11 +9,10 @@
 
 mod common;
 
-use assert_cmd::Command;
 use common::{PANELS, data_marks, html_cells, panel, skip_or_fail, text_cells};
 use probe_report::Scenario;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const TEST: &str = "browser::demo_report_in_headless_chromium";
@@ -38,7 +37,8 @@ fn bin_dir() -> Result<PathBuf, String> {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/debug"));
     let mut names: Vec<&str> = Scenario::ALL.iter().map(|s| s.binary()).collect();
-    names.push("demo-backend");
+    // probe-demo from the same directory, whichever crate builds it.
+    names.extend(["demo-backend", "probe-demo"]);
     let missing: Vec<&&str> = names.iter().filter(|n| !dir.join(n).is_file()).collect();
     if missing.is_empty() {
         Ok(dir)
@@ -52,7 +52,7 @@ fn bin_dir() -> Result<PathBuf, String> {
 
 /// Runs headless Chromium on `page` with `extra` arguments; returns its stdout.
 fn chromium(chromium: &Path, profile: &Path, page: &Path, extra: &[String]) -> String {
-    let mut child = std::process::Command::new(chromium)
+    let mut child = Command::new(chromium)
         .args([
             "--headless",
             "--no-sandbox",
@@ -162,8 +162,7 @@ fn demo_report_in_headless_chromium() {
     let update_docs = std::env::var("UPDATE_DOCS").is_ok_and(|v| v == "1");
     let tmp = tempfile::tempdir().expect("tempdir");
     let points = tmp.path().join("demo-out/points.lp");
-    let out = Command::cargo_bin("probe-demo")
-        .expect("binary built")
+    let out = Command::new(dir.join("probe-demo"))
         .args(["--rounds", if update_docs { "20" } else { "3" }, "--out"])
         .arg(&points)
         .arg("--bin-dir")
