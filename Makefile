@@ -28,7 +28,7 @@ ps: ## Show the stack's containers and health
 restart: ## Recreate the stack's containers (applies edits to .env)
 	@scripts/stack.sh restart
 
-report: ## Print the 2x2 table from the stack's InfluxDB (SINCE=15m)
+report: ## Print the 2x2 table from the stack's InfluxDB (SINCE=15m); HTML=path writes the HTML report instead
 	@scripts/stack.sh report
 
 clean: ## Stop the stack and delete its volumes (InfluxDB and Grafana data)
@@ -37,7 +37,7 @@ clean: ## Stop the stack and delete its volumes (InfluxDB and Grafana data)
 build: ## Build the release binaries
 	$(CARGO) build --release --locked --workspace --bins
 
-demo: build ## No Docker needed: run the four probes against a local demo backend and print the 2x2 table
+demo: build ## No Docker needed: run the four probes against a local demo backend, print the 2x2 table, write demo-out/report.html
 	target/release/probe-demo --rounds $(DEMO_ROUNDS)
 
 tools: ## Install the test tools: Telegraf (built from source, cached) and InfluxDB

@@ -154,10 +154,28 @@ case "$cmd" in
     [[ -f .env ]] || { echo "No .env yet: start the stack first (make up)." >&2; exit 1; }
     # probe-report from the probes' image, inside the compose network.
     # The token goes through the environment, not the command line (where ps shows it).
-    INFLUX_TOKEN="$(env_value INFLUX_TOKEN)" INFLUX_BUCKET="$(env_value INFLUX_BUCKET)" \
-      docker compose run --rm --no-deps \
-      -e INFLUX_URL=http://influxdb:8086 -e INFLUX_TOKEN -e INFLUX_BUCKET \
-      probe-sync-fresh probe-report --since "${SINCE:-15m}"
+    report=(-e INFLUX_URL=http://influxdb:8086 -e INFLUX_TOKEN -e INFLUX_BUCKET
+      probe-sync-fresh probe-report --since "${SINCE:-15m}")
+    INFLUX_TOKEN="$(env_value INFLUX_TOKEN)"
+    INFLUX_BUCKET="$(env_value INFLUX_BUCKET)"
+    export INFLUX_TOKEN INFLUX_BUCKET
+    if [[ -z "${HTML:-}" ]]; then
+      docker compose run --rm --no-deps "${report[@]}"
+    else
+      # HTML=path: the HTML report, written by probe-report to its stdout (--html -),
+      # lands in path only when complete.
+      html_dir="$(dirname -- "$HTML")"
+      if [[ ! -d "$html_dir" || ! -w "$html_dir" ]]; then
+        echo "HTML=$HTML: $html_dir is not a writable directory; expected a path like HTML=report.html" >&2
+        exit 2
+      fi
+      html_tmp="$(mktemp "$html_dir/.report.XXXXXX")"
+      trap 'rm -f "$html_tmp"' EXIT
+      # -T: no pseudo-terminal, so stdout carries the file unchanged.
+      docker compose run --rm --no-deps -T "${report[@]}" --html - >"$html_tmp"
+      mv -f -- "$html_tmp" "$HTML"
+      echo "html report: $HTML (open it in a browser)"
+    fi
     ;;
   clean)
     need_docker

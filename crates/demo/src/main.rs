@@ -19,7 +19,7 @@ struct Cli {
     /// Rounds per probe
     #[arg(long, env = "DEMO_ROUNDS", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
     rounds: u32,
-    /// File for the raw points of all four probes (line protocol)
+    /// File for the raw points of all four probes (line protocol); report.html goes beside it
     #[arg(long, default_value = "demo-out/points.lp")]
     out: PathBuf,
     /// Directory of the probe binaries [default: this executable's directory]
@@ -72,12 +72,16 @@ fn run(cli: Cli) -> Result<()> {
         interval: cli.interval,
     };
     let report = run_demo(&config, &mut std::io::stderr())?;
+    let html = config.out.with_file_name("report.html");
+    probe_report::html::write_from_points_file(&config.out, &report, &html)?;
     if cli.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
+        eprintln!("html report: {}", html.display());
     } else {
         println!();
         print!("{}", render(&report));
         println!("\nraw points: {}", config.out.display());
+        println!("html report: {} (open it in a browser)", html.display());
     }
     Ok(())
 }

@@ -93,6 +93,11 @@ pub fn queries(since: Duration) -> String {
 impl InfluxSource {
     /// Fetches the samples of the last `since`.
     pub fn fetch(&self, since: Duration) -> Result<Samples, InfluxError> {
+        samples_from_response(&self.fetch_body(since)?)
+    }
+
+    /// Runs [`queries`] for the last `since` and returns InfluxDB's JSON answer.
+    pub fn fetch_body(&self, since: Duration) -> Result<String, InfluxError> {
         let base = self.url.trim_end_matches('/');
         let mut url = url::Url::parse(&format!("{base}/query"))
             .ok()
@@ -128,7 +133,7 @@ impl InfluxSource {
                 message,
             });
         }
-        samples_from_response(&body)
+        Ok(body)
     }
 }
 
@@ -177,6 +182,18 @@ fn error_message(body: &str) -> String {
 
 /// Reads the JSON answer to [`queries`] into samples.
 pub fn samples_from_response(body: &str) -> Result<Samples, InfluxError> {
+    let mut samples = Samples::default();
+    for_each_series(body, |statement, series| {
+        add_series(&mut samples, statement, series)
+    })?;
+    Ok(samples)
+}
+
+/// Calls `f` with the statement number and each series of the JSON answer to [`queries`].
+pub(crate) fn for_each_series(
+    body: &str,
+    mut f: impl FnMut(u64, &Series<'_>),
+) -> Result<(), InfluxError> {
     let json: Value =
         serde_json::from_str(body).map_err(|e| InfluxError::Response(format!("not JSON: {e}")))?;
     if let Some(error) = json.get("error").and_then(Value::as_str) {
@@ -186,7 +203,6 @@ pub fn samples_from_response(body: &str) -> Result<Samples, InfluxError> {
         .get("results")
         .and_then(Value::as_array)
         .ok_or_else(|| InfluxError::Response("no \"results\" array".into()))?;
-    let mut samples = Samples::default();
     for (i, result) in results.iter().enumerate() {
         if let Some(error) = result.get("error").and_then(Value::as_str) {
             return Err(InfluxError::Query(error.to_string()));
@@ -201,17 +217,17 @@ pub fn samples_from_response(body: &str) -> Result<Samples, InfluxError> {
             .into_iter()
             .flatten()
         {
-            add_series(&mut samples, statement, &Series::new(series)?);
+            f(statement, &Series::new(series)?);
         }
     }
-    Ok(samples)
+    Ok(())
 }
 
 /// One series of a result: its tags, column names and rows.
-struct Series<'a> {
+pub(crate) struct Series<'a> {
     tags: Option<&'a serde_json::Map<String, Value>>,
     columns: Vec<&'a str>,
-    rows: Vec<&'a Vec<Value>>,
+    pub(crate) rows: Vec<&'a Vec<Value>>,
 }
 
 impl<'a> Series<'a> {
@@ -236,13 +252,19 @@ impl<'a> Series<'a> {
         })
     }
 
-    fn tag(&self, key: &str) -> Option<&'a str> {
+    pub(crate) fn tag(&self, key: &str) -> Option<&'a str> {
         self.tags?.get(key)?.as_str().filter(|v| !v.is_empty())
     }
 
-    fn number(&self, row: &[Value], column: &str) -> Option<f64> {
+    pub(crate) fn number(&self, row: &[Value], column: &str) -> Option<f64> {
         let i = self.columns.iter().position(|c| *c == column)?;
         row.get(i)?.as_f64()
+    }
+
+    /// The row's `time` column, in ms since the epoch (queried with `epoch=ms`).
+    pub(crate) fn time_ms(&self, row: &[Value]) -> Option<i64> {
+        let i = self.columns.iter().position(|c| *c == "time")?;
+        row.get(i)?.as_i64()
     }
 }
 

@@ -4,9 +4,11 @@
 //!
 //! Pipeline: [`Samples`] (from [`parse_line_protocol`] or [`influx`]) →
 //! [`Report`] (HDR histogram statistics, optional [`LatencyModel`]) →
-//! [`render`] (plain text) or JSON.
+//! [`render`] (plain text) or JSON; [`html`] draws the dashboards' panels
+//! into one self-contained HTML file.
 
 pub mod cli;
+pub mod html;
 pub mod influx;
 pub mod lineproto;
 pub mod model;

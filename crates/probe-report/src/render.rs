@@ -48,18 +48,18 @@ fn row(out: &mut String, label: &str, fresh: &str, reused: &str) {
     let _ = writeln!(out, "{}", line.trim_end());
 }
 
-fn p50(cell: &Cell) -> String {
+pub(crate) fn p50(cell: &Cell) -> String {
     cell.round
         .map_or("-".into(), |r| format!("{:.1} ms", r.p50_ms))
 }
 
-fn spread(cell: &Cell) -> String {
+pub(crate) fn spread(cell: &Cell) -> String {
     cell.round.map_or("-".into(), |r| {
         format!("{:.1} / {:.1} / {:.1}", r.mean_ms, r.p95_ms, r.p99_ms)
     })
 }
 
-fn model(cell: &Cell) -> String {
+pub(crate) fn model(cell: &Cell) -> String {
     match (cell.model_ms, cell.ratio) {
         (Some(m), Some(ratio)) => format!("{m:.1} ms ({ratio:.2})"),
         (Some(m), None) => format!("{m:.1} ms"),
@@ -67,7 +67,7 @@ fn model(cell: &Cell) -> String {
     }
 }
 
-fn rounds(cell: &Cell) -> String {
+pub(crate) fn rounds(cell: &Cell) -> String {
     cell.round.map_or("0".into(), |r| r.count.to_string())
 }
 

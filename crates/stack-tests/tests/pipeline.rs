@@ -477,6 +477,39 @@ fn check_probe_report(influx: &InfluxServer, rounds: u64) -> anyhow::Result<()> 
         );
     }
     println!("probe-report:\n{}", report(false)?);
+    // The HTML report from the same InfluxDB (`--html -`: the page on stdout): every
+    // panel, and the rounds it read with their timestamps.
+    let out = Command::new(workspace_bin("probe-report")?)
+        .args(["--influx-url", &influx.url(), "--influx-bucket", DB])
+        .args(["--since", "15m", "--html", "-"])
+        .env("INFLUX_TOKEN", &influx.token)
+        .output()?;
+    let html = String::from_utf8_lossy(&out.stdout);
+    ensure!(
+        out.status.success() && html.starts_with("<!DOCTYPE html>"),
+        "probe-report --html - ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for panel in [
+        "table",
+        "requests",
+        "rounds",
+        "heatmap",
+        "histogram",
+        "phases",
+        "errors",
+    ] {
+        ensure!(
+            html.contains(&format!("id=\"panel-{panel}\"")),
+            "HTML report without panel {panel}"
+        );
+    }
+    let all_rounds = rounds * scenarios().len() as u64;
+    ensure!(
+        html.contains(&format!(" {all_rounds} rounds, ")),
+        "HTML report header does not count {all_rounds} rounds"
+    );
     // A wrong token is refused, and said so in one line.
     let out = Command::new(workspace_bin("probe-report")?)
         .args([

@@ -5,7 +5,8 @@ use clap::Parser;
 use probe_report::cli::{
     ServiceList, duration_arg, http_url_arg, parse_or_exit, positive_duration_arg, services_arg,
 };
-use probe_report::influx::InfluxSource;
+use probe_report::html::{Timeline, render_html, write_html};
+use probe_report::influx::{InfluxSource, samples_from_response};
 use probe_report::{LatencyModel, Report, parse_line_protocol, render};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,6 +44,9 @@ struct Cli {
     /// Print the computed table as JSON instead of text
     #[arg(long)]
     json: bool,
+    /// Also write the charts and tables as one self-contained HTML file (- = stdout, instead of the table)
+    #[arg(long, value_name = "FILE.html")]
+    html: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -57,12 +61,16 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> Result<()> {
-    let (samples, source) = match &cli.file {
+    let (samples, timeline, source) = match &cli.file {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
             let samples = parse_line_protocol(&text).with_context(|| path.display().to_string())?;
-            (samples, path.display().to_string())
+            let timeline = match cli.html {
+                Some(_) => Timeline::from_line_protocol(&text)?,
+                None => Timeline::default(),
+            };
+            (samples, timeline, path.display().to_string())
         }
         None => {
             let influx = InfluxSource {
@@ -75,7 +83,12 @@ fn run(cli: &Cli) -> Result<()> {
                 "InfluxDB {} bucket '{}', last {since}",
                 cli.influx_url, cli.influx_bucket
             );
-            (influx.fetch(cli.since)?, source)
+            let body = influx.fetch_body(cli.since)?;
+            let timeline = match cli.html {
+                Some(_) => Timeline::from_influx_response(&body)?,
+                None => Timeline::default(),
+            };
+            (samples_from_response(&body)?, timeline, source)
         }
     };
     if samples.is_empty() {
@@ -87,11 +100,24 @@ fn run(cli: &Cli) -> Result<()> {
         handshake_delay: cli.handshake_delay,
     });
     let report = Report::new(&samples, model.as_ref());
-    if cli.json {
+    let html_to_stdout = cli.html.as_ref().is_some_and(|p| p.as_os_str() == "-");
+    if let Some(path) = &cli.html {
+        write_html(path, &render_html(&timeline, &report, &source)?)?;
+    }
+    if html_to_stdout {
+        eprintln!("html report: standard output");
+    } else if cli.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!("source: {source}\n");
         print!("{}", render(&report));
+    }
+    if let Some(path) = cli.html.as_ref().filter(|_| !html_to_stdout) {
+        if cli.json {
+            eprintln!("html report: {}", path.display());
+        } else {
+            println!("\nhtml report: {}", path.display());
+        }
     }
     Ok(())
 }
