@@ -24,7 +24,7 @@ pub enum ModelError {
     )]
     Entry(String),
     /// A duration cannot be read.
-    #[error("invalid duration '{0}': expected e.g. 20ms, 1.5s")]
+    #[error("invalid duration '{0}': expected e.g. 20ms, 1.5s, at most 365d")]
     Duration(String),
     /// The list has no entry.
     #[error("empty service list: expected NAME=LATENCY[,NAME=LATENCY...]")]
@@ -33,7 +33,10 @@ pub enum ModelError {
 
 /// Parses a duration like `20ms` or `1s`.
 pub fn parse_duration(text: &str) -> Result<Duration, ModelError> {
-    humantime::parse_duration(text.trim()).map_err(|_| ModelError::Duration(text.to_string()))
+    humantime::parse_duration(text.trim())
+        .ok()
+        .filter(|d| *d <= crate::cli::MAX_DURATION)
+        .ok_or_else(|| ModelError::Duration(text.to_string()))
 }
 
 /// Parses `fast=20ms~2ms,slow=40ms` (the demo backend's `--services` syntax).

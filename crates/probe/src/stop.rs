@@ -31,9 +31,10 @@ impl Stop {
 
     /// Sleeps `d` unless a signal arrives first; true if it did.
     pub fn sleep(&self, d: Duration) -> bool {
-        let end = Instant::now() + d;
+        // Saturates: a pause beyond the clock's range lasts until a signal.
+        let end = Instant::now().checked_add(d);
         while !self.requested() {
-            let left = end.saturating_duration_since(Instant::now());
+            let left = end.map_or(POLL, |end| end.saturating_duration_since(Instant::now()));
             if left.is_zero() {
                 return false;
             }
@@ -44,9 +45,11 @@ impl Stop {
 
     /// Async twin of [`sleep`](Self::sleep).
     pub async fn sleep_async(&self, d: Duration) -> bool {
-        let end = tokio::time::Instant::now() + d;
+        let end = tokio::time::Instant::now().checked_add(d);
         while !self.requested() {
-            let left = end.saturating_duration_since(tokio::time::Instant::now());
+            let left = end.map_or(POLL, |end| {
+                end.saturating_duration_since(tokio::time::Instant::now())
+            });
             if left.is_zero() {
                 return false;
             }

@@ -118,6 +118,9 @@ pub struct SinkStats {
     /// Points written to the socket, accepted by InfluxDB (2xx), or written
     /// to stdout.
     pub sent: u64,
+    /// Of `sent`, points written a second time on a new TCP connection because
+    /// the old one was lost part-way through their line.
+    pub resent: u64,
     /// Points lost: queue full, unencodable, refused by the target, or still
     /// unsent when [`Sink::shutdown`]'s deadline passed.
     pub dropped: u64,
@@ -287,6 +290,7 @@ impl Sink {
     pub fn stats(&self) -> SinkStats {
         SinkStats {
             sent: self.shared.sent.load(Ordering::Relaxed),
+            resent: self.shared.resent.load(Ordering::Relaxed),
             dropped: self.shared.dropped.load(Ordering::Relaxed),
         }
     }
@@ -297,7 +301,8 @@ impl Sink {
         let Some(worker) = self.worker.take() else {
             return self.stats();
         };
-        self.shared.stop_at(Instant::now() + deadline);
+        let now = Instant::now();
+        self.shared.stop_at(now.checked_add(deadline).unwrap_or(now));
         self.tx = None;
         let done = worker
             .done
@@ -313,6 +318,7 @@ impl Sink {
         let attempted = self.shared.attempted.load(Ordering::Relaxed);
         SinkStats {
             sent,
+            resent: self.shared.resent.load(Ordering::Relaxed),
             dropped: attempted.saturating_sub(sent),
         }
     }
