@@ -65,6 +65,7 @@ pub(crate) fn build(config: SinkConfig, o: &SinkOptions) -> Result<Box<dyn Trans
             stream: None,
             connect_timeout: o.connect_timeout,
             write_timeout: o.write_timeout,
+            send_buffer_bytes: o.max_batch_bytes,
             buf: Vec::new(),
             progress: None,
         }),
@@ -282,6 +283,8 @@ struct Tcp {
     stream: Option<TcpStream>,
     connect_timeout: Duration,
     write_timeout: Duration,
+    /// Kernel send buffer: the most a lost connection can take with it.
+    send_buffer_bytes: usize,
     buf: Vec<u8>,
     /// The batch in hand: bytes of `buf` already written, lines re-sent.
     progress: Option<(usize, usize)>,
@@ -295,6 +298,9 @@ impl Tcp {
                 Ok(s) => {
                     // Best effort: latency tweaks only.
                     let _ = s.set_nodelay(true);
+                    // What the kernel holds unsent is lost with a broken connection:
+                    // keep it to about one batch (Linux doubles the value set).
+                    let _ = socket2::SockRef::from(&s).set_send_buffer_size(self.send_buffer_bytes / 2);
                     s.set_write_timeout(Some(self.write_timeout))
                         .map_err(|e| format!("cannot set write timeout: {e}"))?;
                     return Ok(s);
@@ -340,10 +346,10 @@ impl Transport for Tcp {
         };
         let mut stream = match self.stream.take() {
             Some(s) if !peer_closed(&s) => s,
-            old => {
+            _ => {
                 // A new connection starts at a line boundary.
                 let start = line_start(&self.buf, written);
-                if old.is_some() && start < written {
+                if start < written {
                     resent += 1;
                 }
                 written = start;
@@ -589,6 +595,16 @@ mod tests {
         assert!(pack_datagrams(&[], 1400).is_empty());
     }
 
+    #[test]
+    fn a_new_connection_starts_at_the_cut_lines_start() {
+        let buf = b"a=1\nbb=2\nccc=3\n";
+        assert_eq!(line_start(buf, 0), 0);
+        assert_eq!(line_start(buf, 2), 0);
+        assert_eq!(line_start(buf, 4), 4, "a boundary stays");
+        assert_eq!(line_start(buf, 7), 4);
+        assert_eq!(line_start(buf, buf.len()), buf.len());
+    }
+
     fn influx(url: &str) -> InfluxConfig {
         let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
             rustls::crypto::ring::default_provider(),
@@ -604,6 +620,43 @@ mod tests {
             token: "t".into(),
             tls: std::sync::Arc::new(tls),
         }
+    }
+
+    fn client(timeout: Duration) -> reqwest::blocking::Client {
+        reqwest::blocking::Client::builder()
+            .tls_backend_preconfigured((*influx("http://h").tls).clone())
+            .timeout(timeout)
+            .no_proxy()
+            .build()
+            .expect("client")
+    }
+
+    #[test]
+    fn request_failures_name_refused_and_timed_out() {
+        let timeout = Duration::from_millis(200);
+        let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = dead.local_addr().expect("addr").port();
+        drop(dead);
+        let e = client(timeout)
+            .post(format!("http://127.0.0.1:{port}/api/v2/write"))
+            .send()
+            .expect_err("nothing listens");
+        let why = request_failure(&e, timeout);
+        assert!(why.starts_with("connection refused"), "{why}");
+
+        // Accepts, never answers.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}/api/v2/write", silent.local_addr().expect("addr"));
+        let e = client(timeout).post(url).send().expect_err("no answer");
+        assert_eq!(request_failure(&e, timeout), "timed out (limit 200ms)");
+    }
+
+    #[test]
+    fn logged_bodies_are_one_line_of_at_most_200_bytes() {
+        assert_eq!(log_body("{\"code\": \"invalid\",\n \"message\": \"x\"}\n"), "{\"code\": \"invalid\", \"message\": \"x\"}");
+        let long = log_body(&"é".repeat(300));
+        assert!(long.len() <= MAX_LOGGED_BODY + '…'.len_utf8());
+        assert!(long.ends_with('…'));
     }
 
     #[test]
