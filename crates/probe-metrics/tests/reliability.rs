@@ -42,8 +42,8 @@ fn tcp_options() -> SinkOptions {
 /// A listener whose connections have a small receive buffer, so a receiver
 /// that stops reading stalls the sender quickly.
 fn small_buffer_listener() -> TcpListener {
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
-        .expect("socket");
+    let socket =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
     socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
     let addr: std::net::SocketAddr = "127.0.0.1:0".parse().expect("addr");
     socket.bind(&addr.into()).expect("bind");
@@ -78,8 +78,11 @@ fn parse_all(data: &[u8]) -> (Vec<i64>, Option<String>) {
 
 fn start_tcp(listener: &TcpListener) -> Sink {
     let addr = format!("tcp://{}", listener.local_addr().expect("addr"));
-    let sink = Sink::start(SinkConfig::Telegraf(addr.parse().expect("addr")), tcp_options())
-        .expect("start");
+    let sink = Sink::start(
+        SinkConfig::Telegraf(addr.parse().expect("addr")),
+        tcp_options(),
+    )
+    .expect("start");
     for seq in 0..POINTS {
         sink.send(&point(seq));
     }
@@ -162,11 +165,17 @@ fn tcp_reset_mid_stall_loses_at_most_one_batch_and_counts_what_it_resends() {
     let received: HashSet<i64> = before.iter().chain(&after).copied().collect();
     let duplicates = before.len() + after.len() - received.len();
     let lost = POINTS as usize - received.len();
-    let batch_lines = SinkOptions::default().max_batch_bytes / point(0).to_line().expect("line").len();
-    eprintln!("reset: {stats:?}, lost {lost}, duplicates {duplicates}, one batch = {batch_lines} lines");
+    let batch_lines =
+        SinkOptions::default().max_batch_bytes / point(0).to_line().expect("line").len();
+    eprintln!(
+        "reset: {stats:?}, lost {lost}, duplicates {duplicates}, one batch = {batch_lines} lines"
+    );
     assert_eq!(stats.sent, POINTS as u64);
     assert_eq!(stats.dropped, 0);
-    assert!(stats.resent <= 1, "only the cut line is written again: {stats:?}");
+    assert!(
+        stats.resent <= 1,
+        "only the cut line is written again: {stats:?}"
+    );
     assert!(
         duplicates as u64 <= stats.resent,
         "{duplicates} duplicate(s) but resent = {}",
@@ -227,8 +236,15 @@ fn udp_outage_counts_lost_points_as_dropped_not_sent() {
     let received = reader.join().expect("reader").len() as u64;
 
     eprintln!("udp outage: {total} points, {stats:?}, received {received}");
-    assert_eq!(stats.sent + stats.dropped, total as u64, "every point accounted");
-    assert!(stats.dropped > 0, "the outage's points are counted as dropped");
+    assert_eq!(
+        stats.sent + stats.dropped,
+        total as u64,
+        "every point accounted"
+    );
+    assert!(
+        stats.dropped > 0,
+        "the outage's points are counted as dropped"
+    );
     assert!(received > 0, "sending resumed once the listener was back");
     let unaccounted = stats.sent.saturating_sub(received);
     assert!(
@@ -236,4 +252,3 @@ fn udp_outage_counts_lost_points_as_dropped_not_sent() {
         "{unaccounted} points counted as sent but never received, over 1% of {total}"
     );
 }
-

@@ -25,12 +25,23 @@ fn probe_args(flag: &str, value: &str, port: u16) -> Vec<String> {
         // A host name, so the reused probes' DNS cache (--dns-ttl) is used.
         format!("http://localhost:{port}/"),
     ];
-    args.push(if flag == "--interval" { "--rounds=2" } else { "--rounds=1" }.to_owned());
+    args.push(
+        if flag == "--interval" {
+            "--rounds=2"
+        } else {
+            "--rounds=1"
+        }
+        .to_owned(),
+    );
     args
 }
 
 /// The duration options of the probes and whether 0 is allowed.
-const OPTIONS: [(&str, bool); 3] = [("--interval", true), ("--timeout", false), ("--dns-ttl", true)];
+const OPTIONS: [(&str, bool); 3] = [
+    ("--interval", true),
+    ("--timeout", false),
+    ("--dns-ttl", true),
+];
 
 fn check_probe(bin: Bin, flag: &str, zero_ok: bool, value: &str) {
     let port = closed_port();
@@ -54,10 +65,16 @@ fn every_probe_takes_extreme_durations_without_panic() {
 
 #[test]
 fn extreme_durations_from_the_environment() {
-    for (var, flag) in [("PROBE_INTERVAL", "--interval"), ("PROBE_DNS_TTL", "--dns-ttl")] {
+    for (var, flag) in [
+        ("PROBE_INTERVAL", "--interval"),
+        ("PROBE_DNS_TTL", "--dns-ttl"),
+    ] {
         let mut cmd = command(Bin::AsyncReused);
-        cmd.env(var, "18446744073709551615s")
-            .args(["--sink=none", "--rounds=1", "http://localhost:9/"]);
+        cmd.env(var, "18446744073709551615s").args([
+            "--sink=none",
+            "--rounds=1",
+            "http://localhost:9/",
+        ]);
         check(var, flag, false, &run_bounded(&mut cmd, BUDGET));
     }
 }
@@ -102,7 +119,10 @@ fn negative_interval() {
 
 #[test]
 fn interval_over_a_year() {
-    insta::assert_snapshot!(refusal(&["--interval", "18446744073709551615s", "http://127.0.0.1:9/"], &[]));
+    insta::assert_snapshot!(refusal(
+        &["--interval", "18446744073709551615s", "http://127.0.0.1:9/"],
+        &[]
+    ));
 }
 
 #[test]
@@ -115,7 +135,10 @@ fn dns_ttl_over_a_year_from_the_environment() {
 
 #[test]
 fn non_utf8_probe_targets() {
-    insta::assert_snapshot!(refusal(&[], &[("PROBE_TARGETS", OsStr::from_bytes(b"http://h/\xff"))]));
+    insta::assert_snapshot!(refusal(
+        &[],
+        &[("PROBE_TARGETS", OsStr::from_bytes(b"http://h/\xff"))]
+    ));
 }
 
 #[test]
@@ -230,9 +253,17 @@ fn check(what: &str, flag: &str, accepted: bool, out: &Outcome) {
     } else {
         assert_eq!(out.code, Some(2), "{what}: {out:?}");
         assert!(!out.terminated, "{what}: refused at start");
-        let lines: Vec<&str> = out.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        let lines: Vec<&str> = out
+            .stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect();
         assert_eq!(lines.len(), 1, "{what}: one line: {}", out.stderr);
-        assert!(lines[0].contains(flag), "{what}: names {flag}: {}", lines[0]);
+        assert!(
+            lines[0].contains(flag),
+            "{what}: names {flag}: {}",
+            lines[0]
+        );
     }
 }
 

@@ -302,7 +302,8 @@ impl Sink {
             return self.stats();
         };
         let now = Instant::now();
-        self.shared.stop_at(now.checked_add(deadline).unwrap_or(now));
+        self.shared
+            .stop_at(now.checked_add(deadline).unwrap_or(now));
         self.tx = None;
         let done = worker
             .done

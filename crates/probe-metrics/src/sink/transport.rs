@@ -234,7 +234,10 @@ impl Transport for Udp {
             self.down = Some(Instant::now());
             return Delivery::dropped(
                 lines.len(),
-                format!("udp://{} refused a datagram: {e}; listener down", self.target),
+                format!(
+                    "udp://{} refused a datagram: {e}; listener down",
+                    self.target
+                ),
             );
         }
         let (mut sent, mut dropped, mut error) = (0, 0, None);
@@ -300,7 +303,8 @@ impl Tcp {
                     let _ = s.set_nodelay(true);
                     // What the kernel holds unsent is lost with a broken connection:
                     // keep it to about one batch (Linux doubles the value set).
-                    let _ = socket2::SockRef::from(&s).set_send_buffer_size(self.send_buffer_bytes / 2);
+                    let _ =
+                        socket2::SockRef::from(&s).set_send_buffer_size(self.send_buffer_bytes / 2);
                     s.set_write_timeout(Some(self.write_timeout))
                         .map_err(|e| format!("cannot set write timeout: {e}"))?;
                     return Ok(s);
@@ -653,7 +657,10 @@ mod tests {
 
     #[test]
     fn logged_bodies_are_one_line_of_at_most_200_bytes() {
-        assert_eq!(log_body("{\"code\": \"invalid\",\n \"message\": \"x\"}\n"), "{\"code\": \"invalid\", \"message\": \"x\"}");
+        assert_eq!(
+            log_body("{\"code\": \"invalid\",\n \"message\": \"x\"}\n"),
+            "{\"code\": \"invalid\", \"message\": \"x\"}"
+        );
         let long = log_body(&"é".repeat(300));
         assert!(long.len() <= MAX_LOGGED_BODY + '…'.len_utf8());
         assert!(long.ends_with('…'));
