@@ -82,8 +82,13 @@ pub struct SinkOptions {
     pub udp_payload_bytes: usize,
     /// TCP / HTTP connect timeout (default 2 s).
     pub connect_timeout: Duration,
-    /// TCP write / HTTP request timeout (default 5 s).
+    /// TCP: how long one write may wait for a stalled receiver before the
+    /// sink reports the stall and tries again on the same connection (default 5 s).
     pub write_timeout: Duration,
+    /// HTTP: how long to wait for a batch's acknowledgement (default 60 s). A
+    /// batch not acknowledged by then is sent again; if the receiver had in fact
+    /// accepted it, it then arrives twice (the at-least-once window).
+    pub response_timeout: Duration,
     /// First retry delay; doubles after each failure (default 100 ms).
     pub backoff_min: Duration,
     /// Retry delay cap (default 5 s).
@@ -104,6 +109,7 @@ impl Default for SinkOptions {
             udp_payload_bytes: 1400,
             connect_timeout: Duration::from_secs(2),
             write_timeout: Duration::from_secs(5),
+            response_timeout: Duration::from_secs(60),
             backoff_min: Duration::from_millis(100),
             backoff_max: Duration::from_secs(5),
             log_interval: Duration::from_secs(10),

@@ -316,6 +316,18 @@ impl Tcp {
     }
 }
 
+impl Tcp {
+    fn stalled(&self) -> Delivery {
+        let (written, _) = self.progress.unwrap_or_default();
+        Delivery::Stalled(format!(
+            "tcp://{} took nothing for {:?} (receiver stalled); keeping the connection, {} byte(s) of the batch left",
+            self.target,
+            self.write_timeout,
+            self.buf.len() - written
+        ))
+    }
+}
+
 /// True if the peer has closed (or reset) the connection. Checked before
 /// writing so a batch is not written into a connection that is already gone.
 fn peer_closed(s: &TcpStream) -> bool {
@@ -365,6 +377,7 @@ impl Transport for Tcp {
             }
         };
         while written < self.buf.len() {
+            let started = Instant::now();
             match stream.write(&self.buf[written..]) {
                 Ok(0) => {
                     self.progress = Some((written, resent));
@@ -372,6 +385,15 @@ impl Transport for Tcp {
                         "write to tcp://{} failed: connection closed; reconnecting",
                         self.target
                     ));
+                }
+                // A write that waited out the timeout returns what it got rid of.
+                Ok(n)
+                    if started.elapsed() >= self.write_timeout && written + n < self.buf.len() =>
+                {
+                    written += n;
+                    self.stream = Some(stream);
+                    self.progress = Some((written, resent));
+                    return self.stalled();
                 }
                 Ok(n) => written += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -384,12 +406,7 @@ impl Transport for Tcp {
                     // Not a failure: the receiver is slow. Keep the connection.
                     self.stream = Some(stream);
                     self.progress = Some((written, resent));
-                    return Delivery::Stalled(format!(
-                        "tcp://{} accepts nothing for {:?} (receiver stalled); keeping the connection, {} byte(s) of the batch left",
-                        self.target,
-                        self.write_timeout,
-                        self.buf.len() - written
-                    ));
+                    return self.stalled();
                 }
                 Err(e) => {
                     // The stream is dropped: the next attempt reconnects.
@@ -511,7 +528,7 @@ impl Influx {
         let client = reqwest::blocking::Client::builder()
             .tls_backend_preconfigured((*c.tls).clone())
             .connect_timeout(o.connect_timeout)
-            .timeout(o.write_timeout)
+            .timeout(o.response_timeout)
             // Metrics go to a known InfluxDB, never through an env proxy.
             .no_proxy()
             .build()
@@ -520,7 +537,7 @@ impl Influx {
             client,
             write_url,
             authorization: format!("Token {}", c.token),
-            timeout: o.write_timeout,
+            timeout: o.response_timeout,
             buf: Vec::new(),
         })
     }
