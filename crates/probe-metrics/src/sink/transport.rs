@@ -490,7 +490,15 @@ pub(crate) fn request_failure(e: &reqwest::Error, timeout: Duration) -> String {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
             io_kind = Some(io.kind());
         }
-        tls |= s.is::<rustls::Error>();
+        // rustls' errors arrive wrapped in io::Errors, which `source` skips.
+        let mut inner: Option<&(dyn std::error::Error + 'static)> = Some(s);
+        while let Some(e) = inner {
+            tls |= e.is::<rustls::Error>();
+            inner = e
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .map(|e| e as &(dyn std::error::Error + 'static));
+        }
         source = s.source();
     }
     if e.is_timeout() || io_kind == Some(std::io::ErrorKind::TimedOut) {
@@ -670,6 +678,44 @@ mod tests {
         let url = format!("http://{}/api/v2/write", silent.local_addr().expect("addr"));
         let e = client(timeout).post(url).send().expect_err("no answer");
         assert_eq!(request_failure(&e, timeout), "timed out (limit 200ms)");
+    }
+
+    #[test]
+    fn request_failures_name_tls() {
+        use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+        let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()])
+            .expect("self-signed certificate");
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+            certified.signing_key.serialize_der(),
+        ));
+        let server = std::sync::Arc::new(
+            rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_no_client_auth()
+            .with_single_cert(vec![certified.cert.der().clone()], key)
+            .expect("server config"),
+        );
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!(
+            "https://{}/api/v2/write",
+            listener.local_addr().expect("addr")
+        );
+        let handshake = std::thread::spawn(move || {
+            let (mut tcp, _) = listener.accept().expect("accept");
+            let mut conn = rustls::ServerConnection::new(server).expect("connection");
+            // Fails once the client rejects the certificate.
+            let _ = conn.complete_io(&mut tcp);
+        });
+        // `client` trusts no root: the self-signed certificate is refused.
+        let timeout = Duration::from_secs(10);
+        let e = client(timeout).post(url).send().expect_err("untrusted");
+        let why = request_failure(&e, timeout);
+        assert!(why.starts_with("TLS: "), "{why}");
+        assert!(why.contains("UnknownIssuer"), "{why}");
+        handshake.join().expect("server thread");
     }
 
     #[test]
