@@ -10,6 +10,17 @@
 //! when the queue is full. Every drop is counted in [`Sink::stats`] and
 //! reported on stderr at most once per [`SinkOptions::log_interval`] per
 //! reason.
+//!
+//! What `sent` means per transport: HTTP (InfluxDB v2 write API, also Telegraf's
+//! `influxdb_v2_listener`) counts batches answered 2xx; a batch unanswered within
+//! [`SinkOptions::response_timeout`] is sent again (at-least-once). TCP counts
+//! lines written to the socket: a stalled receiver keeps its connection and the
+//! write resumes at the first unwritten byte; a broken connection resumes on a
+//! new one at the start of the cut line (counted in [`SinkStats::resent`]), and
+//! what the kernel still held (about one batch) is lost with the old one. UDP
+//! counts datagrams the kernel accepted while the listener was not refusing;
+//! after a refusal points are dropped (and counted) until a probe datagram,
+//! sent once a second, is no longer refused. UDP never confirms delivery.
 
 mod addr;
 mod log;
