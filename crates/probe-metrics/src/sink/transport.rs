@@ -181,25 +181,23 @@ impl Udp {
         }
     }
 
-    /// The socket to send on, or why the batch is dropped or must wait.
-    fn socket(&mut self) -> Result<(UdpSocket, Instant), Delivery> {
+    /// The socket to send on, or what becomes of the batch: dropped while the
+    /// listener is down, retried while the address does not resolve.
+    fn socket(&mut self, lines: usize) -> Result<(UdpSocket, Instant), Delivery> {
         if let Some(probed) = self.down {
             if probed.elapsed() < UDP_PROBE_EVERY {
-                return Err(Delivery::Done {
-                    sent: 0,
-                    dropped: 0,
-                    resent: 0,
-                    error: None,
-                });
+                return Err(Delivery::dropped(
+                    lines,
+                    format!(
+                        "udp://{} is down (refused); probing once per second",
+                        self.target
+                    ),
+                ));
             }
             self.down = Some(Instant::now());
-            return match self.probe() {
-                Ok(s) => {
-                    self.down = None;
-                    Ok((s, Instant::now()))
-                }
-                Err(e) => Err(Delivery::dropped(0, e)),
-            };
+            let socket = self.probe().map_err(|e| Delivery::dropped(lines, e))?;
+            self.down = None;
+            return Ok((socket, Instant::now()));
         }
         match self.socket.take() {
             Some((s, at)) if at.elapsed() < UDP_RESOLVE_EVERY => Ok((s, at)),
@@ -213,19 +211,9 @@ impl Udp {
 
 impl Transport for Udp {
     fn write(&mut self, lines: &[String]) -> Delivery {
-        let (socket, resolved) = match self.socket() {
+        let (socket, resolved) = match self.socket(lines.len()) {
             Ok(s) => s,
-            // Listener down: the whole batch is dropped (and counted).
-            Err(Delivery::Done { error, .. }) => {
-                let why = error.unwrap_or_else(|| {
-                    format!(
-                        "udp://{} is down (refused); probing once per second",
-                        self.target
-                    )
-                });
-                return Delivery::dropped(lines.len(), why);
-            }
-            Err(retry) => return retry,
+            Err(delivery) => return delivery,
         };
         // A refusal of the previous batch's last datagram is pending here.
         if let Ok(Some(e)) = socket.take_error()
