@@ -65,3 +65,25 @@ impl Stop {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pause_beyond_the_clock_lasts_until_the_signal() {
+        let stop = Stop(Arc::new(AtomicBool::new(false)));
+        let flag = stop.0.clone();
+        let signal = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            flag.store(true, Ordering::Relaxed);
+        });
+        assert!(stop.sleep(Duration::MAX));
+        signal.join().expect("signal thread");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        assert!(rt.block_on(stop.sleep_async(Duration::MAX)));
+    }
+}

@@ -79,3 +79,35 @@ impl Resolve for TimingResolver {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr as _;
+
+    use super::*;
+
+    #[test]
+    fn a_ttl_beyond_the_clock_never_expires_and_never_panics() {
+        let resolver = TimingResolver::new(Some(Duration::MAX));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        for _ in 0..2 {
+            let name = Name::from_str("localhost").expect("name");
+            let addrs: Vec<SocketAddr> = rt
+                .block_on(resolver.resolve(name))
+                .expect("resolves")
+                .collect();
+            assert!(!addrs.is_empty());
+        }
+        let cache = resolver
+            .cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        assert_eq!(
+            cache.get("localhost").map(|(_, expires)| *expires),
+            Some(None)
+        );
+    }
+}
