@@ -15,7 +15,7 @@ set -euo pipefail
 
 TELEGRAF_VERSION=1.39.3
 INFLUXDB_VERSION=1.8.10
-TELEGRAF_TAGS=custom,inputs.socket_listener,inputs.internal,aggregators.histogram,outputs.health,outputs.influxdb,outputs.influxdb_v2,outputs.file,parsers.influx,serializers.influx
+TELEGRAF_TAGS=custom,inputs.socket_listener,inputs.influxdb_v2_listener,inputs.internal,aggregators.histogram,outputs.health,outputs.influxdb,outputs.influxdb_v2,outputs.file,parsers.influx,serializers.influx
 
 CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/backend-timing"
 BIN_DIR="$CACHE_DIR/bin"

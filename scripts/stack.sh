@@ -51,12 +51,14 @@ ensure_env() {
     echo "Restore that .env, or delete the old data with: make clean" >&2
     exit 1
   fi
-  local token influx_pw grafana_pw
+  local token telegraf_token influx_pw grafana_pw
   token="$(random_hex 32)"
+  telegraf_token="$(random_hex 32)"
   influx_pw="$(random_hex 16)"
   grafana_pw="$(random_hex 12)"
   umask 077
   sed -e "s|^INFLUX_TOKEN=.*|INFLUX_TOKEN=${token}|" \
+      -e "s|^TELEGRAF_TOKEN=.*|TELEGRAF_TOKEN=${telegraf_token}|" \
       -e "s|^INFLUX_PASSWORD=.*|INFLUX_PASSWORD=${influx_pw}|" \
       -e "s|^GRAFANA_ADMIN_PASSWORD=.*|GRAFANA_ADMIN_PASSWORD=${grafana_pw}|" \
       .env.example > .env

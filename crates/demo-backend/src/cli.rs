@@ -55,11 +55,11 @@ pub struct Args {
     pub hostname: Vec<String>,
 
     /// Hold each TLS ClientHello this long (e.g. 50ms)
-    #[arg(long, env = "DEMO_HANDSHAKE_DELAY", value_name = "DUR", default_value = DEFAULT_HANDSHAKE_DELAY, value_parser = parse_duration)]
+    #[arg(long, env = "DEMO_HANDSHAKE_DELAY", value_name = "DUR", default_value = DEFAULT_HANDSHAKE_DELAY, value_parser = parse_duration, allow_hyphen_values = true)]
     pub handshake_delay: Duration,
 
     /// Extra delay before every response's headers (e.g. 10ms)
-    #[arg(long, env = "DEMO_RTT", value_name = "DUR", default_value = DEFAULT_RTT, value_parser = parse_duration)]
+    #[arg(long, env = "DEMO_RTT", value_name = "DUR", default_value = DEFAULT_RTT, value_parser = parse_duration, allow_hyphen_values = true)]
     pub rtt: Duration,
 
     /// Services NAME=LATENCY[~JITTER] served at /api/NAME; comma-separated or repeatable
@@ -68,7 +68,8 @@ pub struct Args {
         long,
         env = "DEMO_SERVICES",
         value_name = "LIST",
-        value_delimiter = ','
+        value_delimiter = ',',
+        allow_hyphen_values = true
     )]
     pub services: Vec<Service>,
 

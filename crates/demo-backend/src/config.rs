@@ -126,9 +126,9 @@ impl FromStr for Service {
             Some((lat, jit)) => (lat, Some(jit)),
             None => (timing, None),
         };
-        let latency = humantime::parse_duration(latency.trim()).map_err(|_| bad())?;
+        let latency = bounded_duration(latency).ok_or_else(bad)?;
         let jitter = match jitter {
-            Some(j) => humantime::parse_duration(j.trim()).map_err(|_| bad())?,
+            Some(j) => bounded_duration(j).ok_or_else(bad)?,
             None => Duration::ZERO,
         };
         Ok(Service {
@@ -189,11 +189,22 @@ pub fn parse_duration(s: &str) -> Result<Duration, ParseError> {
     if s == "0" {
         return Ok(Duration::ZERO);
     }
-    humantime::parse_duration(s).map_err(|_| {
+    bounded_duration(s).ok_or_else(|| {
         ParseError::new(format!(
-            "invalid duration {s:?}: expected e.g. 0ms, 500ms or 3s"
+            "invalid duration {s:?}: expected e.g. 0ms, 500ms or 3s, at most 365d"
         ))
     })
+}
+
+/// Longest duration any option accepts: one year (longer values are refused
+/// rather than overflowing the arithmetic they feed).
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// `s` as a duration of at most [`MAX_DURATION`].
+fn bounded_duration(s: &str) -> Option<Duration> {
+    humantime::parse_duration(s.trim())
+        .ok()
+        .filter(|d| *d <= MAX_DURATION)
 }
 
 /// Parses a share in `0..=1`, such as `0.2`.

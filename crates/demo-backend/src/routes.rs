@@ -128,7 +128,8 @@ fn sample_latency(svc: &Service) -> Duration {
     }
     let jit = svc.jitter.as_secs_f64();
     let offset = rand::rng().random_range(-jit..=jit);
-    Duration::from_secs_f64((svc.latency.as_secs_f64() + offset).max(0.0))
+    Duration::try_from_secs_f64((svc.latency.as_secs_f64() + offset).max(0.0))
+        .unwrap_or(svc.latency)
 }
 
 async fn delay(ms: &str) -> Response<Body> {

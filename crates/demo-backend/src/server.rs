@@ -108,7 +108,7 @@ pub async fn accept_https(
                         }
                         start.into_stream(tls).await
                     };
-                    let limit = HANDSHAKE_TIMEOUT + handshake_delay;
+                    let limit = HANDSHAKE_TIMEOUT.saturating_add(handshake_delay);
                     let stream = tokio::select! {
                         r = tokio::time::timeout(limit, handshake) => r,
                         _ = stopped(&mut stop) => return,

@@ -29,13 +29,13 @@ struct Cli {
     #[arg(long, default_value = DEFAULT_SERVICES, value_delimiter = ',')]
     services: Vec<Service>,
     /// Extra delay the backend adds to every TLS handshake
-    #[arg(long, default_value = DEFAULT_HANDSHAKE_DELAY, value_parser = duration_arg)]
+    #[arg(long, default_value = DEFAULT_HANDSHAKE_DELAY, value_parser = duration_arg, allow_hyphen_values = true)]
     handshake_delay: Duration,
     /// Emulated network round trip, per request
-    #[arg(long, default_value = DEFAULT_RTT, value_parser = duration_arg)]
+    #[arg(long, default_value = DEFAULT_RTT, value_parser = duration_arg, allow_hyphen_values = true)]
     rtt: Duration,
     /// Pause between rounds of a probe
-    #[arg(long, default_value = "100ms", value_parser = duration_arg)]
+    #[arg(long, default_value = "100ms", value_parser = duration_arg, allow_hyphen_values = true)]
     interval: Duration,
     /// Print the computed table as JSON instead of text
     #[arg(long)]

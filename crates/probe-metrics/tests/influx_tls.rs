@@ -94,6 +94,7 @@ fn influx_sink_writes_over_https_with_the_given_tls_config() {
         sink.shutdown(Duration::from_secs(10)),
         SinkStats {
             sent: 1,
+            resent: 0,
             dropped: 0
         }
     );

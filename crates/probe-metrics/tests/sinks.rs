@@ -87,6 +87,7 @@ fn udp_sink_delivers_exactly_what_was_sent_in_small_datagrams() {
         stats,
         SinkStats {
             sent: 61,
+            resent: 0,
             dropped: 0
         }
     );
@@ -130,6 +131,7 @@ fn tcp_sink_delivers_to_a_listener() {
         sink.shutdown(LONG),
         SinkStats {
             sent: 200,
+            resent: 0,
             dropped: 0
         }
     );
@@ -154,6 +156,7 @@ fn tcp_sink_started_before_its_listener_reconnects_and_delivers() {
         sink.stats(),
         SinkStats {
             sent: 0,
+            resent: 0,
             dropped: 0
         },
         "queued while down"
@@ -172,6 +175,7 @@ fn tcp_sink_started_before_its_listener_reconnects_and_delivers() {
         sink.shutdown(LONG),
         SinkStats {
             sent: 5,
+            resent: 0,
             dropped: 0
         }
     );
@@ -200,6 +204,7 @@ fn dead_tcp_target_with_tiny_queue_counts_drops_and_send_returns() {
         sink.shutdown(Duration::from_millis(100)),
         SinkStats {
             sent: 0,
+            resent: 0,
             dropped: 1000
         }
     );
@@ -228,6 +233,7 @@ fn shutdown_flushes_without_waiting_for_the_flush_interval() {
         sink.shutdown(LONG),
         SinkStats {
             sent: 3,
+            resent: 0,
             dropped: 0
         }
     );
@@ -255,6 +261,7 @@ fn unencodable_points_are_dropped_and_none_counts_nothing() {
         sink.stats(),
         SinkStats {
             sent: 0,
+            resent: 0,
             dropped: 2
         }
     );
@@ -262,6 +269,7 @@ fn unencodable_points_are_dropped_and_none_counts_nothing() {
         sink.shutdown(LONG),
         SinkStats {
             sent: 0,
+            resent: 0,
             dropped: 2
         }
     );
@@ -405,6 +413,7 @@ fn influx_sink_posts_line_protocol_with_token() {
         sink.shutdown(LONG),
         SinkStats {
             sent: 20,
+            resent: 0,
             dropped: 0
         }
     );
@@ -439,6 +448,7 @@ fn influx_4xx_drops_the_batch() {
         sink.shutdown(LONG),
         SinkStats {
             sent: 0,
+            resent: 0,
             dropped: 3
         }
     );
@@ -456,6 +466,7 @@ fn influx_5xx_is_retried() {
         sink.shutdown(LONG),
         SinkStats {
             sent: 3,
+            resent: 0,
             dropped: 0
         }
     );
@@ -474,6 +485,7 @@ fn influx_down_then_up_delivers_after_retry() {
         sink.stats(),
         SinkStats {
             sent: 0,
+            resent: 0,
             dropped: 0
         }
     );
@@ -490,6 +502,7 @@ fn influx_down_then_up_delivers_after_retry() {
         sink.shutdown(LONG),
         SinkStats {
             sent: 1,
+            resent: 0,
             dropped: 0
         }
     );
@@ -515,6 +528,7 @@ fn stdout_sink_child() {
         sink.shutdown(LONG),
         SinkStats {
             sent: 3,
+            resent: 0,
             dropped: 0
         }
     );

@@ -25,10 +25,19 @@ pub fn parse_or_exit<T: Parser>() -> T {
     }
 }
 
-/// A clap value parser for durations like `15m`, `100ms`.
+/// Longest duration any option accepts: one year (longer values are refused
+/// rather than overflowing the arithmetic they feed).
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// A clap value parser for durations like `15m`, `100ms`, at most [`MAX_DURATION`].
 pub fn duration_arg(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text)
-        .map_err(|_| "expected a duration like 100ms, 30s, 15m or 1h".to_string())
+    match humantime::parse_duration(text.trim()) {
+        Ok(d) if d <= MAX_DURATION => Ok(d),
+        Ok(_) | Err(humantime::DurationError::NumberOverflow) => {
+            Err("expected a duration of at most 1 year (365d)".to_string())
+        }
+        Err(_) => Err("expected a duration like 100ms, 30s, 15m or 1h".to_string()),
+    }
 }
 
 /// A clap value parser for a strictly positive duration.

@@ -18,16 +18,16 @@ pub struct Args {
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
 
-    /// Pause between rounds, e.g. 500ms, 3s (0s allowed)
-    #[arg(long, env = "PROBE_INTERVAL", default_value = "3s", value_name = "DURATION", value_parser = duration)]
+    /// Pause between rounds, e.g. 500ms, 3s (0s allowed, at most 365d)
+    #[arg(long, env = "PROBE_INTERVAL", default_value = "3s", value_name = "DURATION", value_parser = duration, allow_hyphen_values = true)]
     pub interval: Duration,
 
     /// Rounds to run; 0 runs until stopped (SIGINT/SIGTERM)
-    #[arg(long, env = "PROBE_ROUNDS", default_value_t = 0, value_name = "N", value_parser = rounds)]
+    #[arg(long, env = "PROBE_ROUNDS", default_value_t = 0, value_name = "N", value_parser = rounds, allow_hyphen_values = true)]
     pub rounds: u64,
 
-    /// Time limit of one request, connection setup and body included
-    #[arg(long, env = "PROBE_TIMEOUT", default_value = "10s", value_name = "DURATION", value_parser = positive_duration)]
+    /// Time limit of one request, connection setup and body included (at most 365d)
+    #[arg(long, env = "PROBE_TIMEOUT", default_value = "10s", value_name = "DURATION", value_parser = positive_duration, allow_hyphen_values = true)]
     pub timeout: Duration,
 
     /// Extra root CA certificate (PEM) to trust, besides the system's
@@ -63,8 +63,8 @@ pub struct Args {
     )]
     pub influx_token: Option<String>,
 
-    /// How long the reused probes cache DNS answers
-    #[arg(long, env = "PROBE_DNS_TTL", default_value = "30s", value_name = "DURATION", value_parser = duration)]
+    /// How long the reused probes cache DNS answers (at most 365d)
+    #[arg(long, env = "PROBE_DNS_TTL", default_value = "30s", value_name = "DURATION", value_parser = duration, allow_hyphen_values = true)]
     pub dns_ttl: Duration,
 }
 
@@ -81,9 +81,24 @@ pub enum SinkKind {
     None,
 }
 
+/// Longest duration any option accepts: one year. Longer values are refused
+/// (exit 2) rather than overflowing the clock arithmetic they feed.
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+
 fn duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s.trim())
-        .map_err(|_| "expected a duration like 500ms, 3s or 1m".to_owned())
+    let s = s.trim();
+    if s.starts_with('-') {
+        return Err("expected a duration of zero or more, like 500ms, 3s or 1m".to_owned());
+    }
+    match humantime::parse_duration(s) {
+        Ok(d) if d <= MAX_DURATION => Ok(d),
+        Ok(_) => Err("expected a duration of at most 1 year (365d)".to_owned()),
+        // humantime reports a number too large for a Duration as its own error.
+        Err(humantime::DurationError::NumberOverflow) => {
+            Err("expected a duration of at most 1 year (365d)".to_owned())
+        }
+        Err(_) => Err("expected a duration like 500ms, 3s or 1m".to_owned()),
+    }
 }
 
 fn rounds(s: &str) -> Result<u64, String> {

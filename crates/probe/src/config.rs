@@ -44,6 +44,9 @@ pub enum ConfigError {
     /// No target given.
     #[error("no targets: pass URL or NAME=URL arguments, or set PROBE_TARGETS (comma-separated)")]
     NoTargets,
+    /// An environment variable that is not valid UTF-8.
+    #[error("{0} is not valid UTF-8: expected comma-separated URL or NAME=URL entries")]
+    NotUnicode(&'static str),
     /// Two targets share a name.
     #[error("duplicate target name {0:?}: give each target its own NAME=URL")]
     DuplicateTarget(String),
@@ -65,7 +68,13 @@ impl Config {
         // Empty entries (`PROBE_TARGETS=`, a trailing comma) are no targets, not bad ones.
         let from_env;
         let given: Vec<&str> = if args.targets.is_empty() {
-            from_env = std::env::var("PROBE_TARGETS").unwrap_or_default();
+            from_env = match std::env::var("PROBE_TARGETS") {
+                Ok(v) => v,
+                Err(std::env::VarError::NotPresent) => String::new(),
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    return Err(ConfigError::NotUnicode("PROBE_TARGETS"));
+                }
+            };
             from_env.split([',', '\n']).collect()
         } else {
             args.targets.iter().map(String::as_str).collect()

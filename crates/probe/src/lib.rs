@@ -78,6 +78,12 @@ fn clap_exit(name: &str, error: clap::Error) -> ExitCode {
             let _ = error.print();
             ExitCode::SUCCESS
         }
+        ErrorKind::InvalidUtf8 if non_utf8_env().is_some() => {
+            if let Some((var, flag)) = non_utf8_env() {
+                eprintln!("{name}: error: {var} (sets --{flag}) is not valid UTF-8 (see --help)");
+            }
+            ExitCode::from(USAGE)
+        }
         _ => {
             let text = error.to_string();
             let first = text
@@ -96,4 +102,14 @@ fn clap_exit(name: &str, error: clap::Error) -> ExitCode {
             ExitCode::from(USAGE)
         }
     }
+}
+
+/// The first option's environment variable whose value is not UTF-8, with its flag.
+fn non_utf8_env() -> Option<(String, String)> {
+    Args::command().get_arguments().find_map(|arg| {
+        let var = arg.get_env()?;
+        let flag = arg.get_long()?;
+        let bad = std::env::var_os(var).is_some_and(|v| v.to_str().is_none());
+        bad.then(|| (var.to_string_lossy().into_owned(), flag.to_owned()))
+    })
 }

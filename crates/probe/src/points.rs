@@ -86,6 +86,7 @@ pub fn sink(scenario: Scenario, at_ns: i64, kind: &str, stats: SinkStats) -> Poi
         .tag("scenario", scenario.as_str())
         .tag("sink", kind)
         .field("sent", stats.sent as i64)
+        .field("resent", stats.resent as i64)
         .field("dropped", stats.dropped as i64)
 }
 
@@ -200,6 +201,7 @@ mod tests {
                 "udp",
                 SinkStats {
                     sent: 3,
+                    resent: 0,
                     dropped: 0,
                 },
             ),

@@ -142,8 +142,8 @@ impl Recorder {
         let stats = self.sink.shutdown(deadline);
         let c = self.counts;
         self.log.info(format_args!(
-            "done: rounds={} requests={} errors={} points http_request={} http_error={} probe_round={} probe_sink={} sink={kind} sent={} dropped={}",
-            c.rounds, c.requests, c.errors, c.http_request, c.http_error, c.probe_round, c.probe_sink, stats.sent, stats.dropped
+            "done: rounds={} requests={} errors={} points http_request={} http_error={} probe_round={} probe_sink={} sink={kind} sent={} dropped={} resent={}",
+            c.rounds, c.requests, c.errors, c.http_request, c.http_error, c.probe_round, c.probe_sink, stats.sent, stats.dropped, stats.resent
         ));
         c
     }

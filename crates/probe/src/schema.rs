@@ -173,7 +173,18 @@ pub const PROBE_SINK: Measurement = Measurement {
         tag("sink", "`telegraf`, `influxdb`, `stdout` or `none`"),
     ],
     fields: &[
-        field("sent", "integer", "always", "points delivered so far"),
+        field(
+            "sent",
+            "integer",
+            "always",
+            "points delivered so far: written to the TCP socket, accepted by the HTTP endpoint (2xx), or, over UDP, datagrams the kernel accepted while the listener was not refusing them (UDP gives no delivery guarantee)",
+        ),
+        field(
+            "resent",
+            "integer",
+            "always",
+            "of `sent`, points written a second time on a new TCP connection because the old one was lost part-way through their line",
+        ),
         field(
             "dropped",
             "integer",

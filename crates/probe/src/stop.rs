@@ -31,9 +31,10 @@ impl Stop {
 
     /// Sleeps `d` unless a signal arrives first; true if it did.
     pub fn sleep(&self, d: Duration) -> bool {
-        let end = Instant::now() + d;
+        // Saturates: a pause beyond the clock's range lasts until a signal.
+        let end = Instant::now().checked_add(d);
         while !self.requested() {
-            let left = end.saturating_duration_since(Instant::now());
+            let left = end.map_or(POLL, |end| end.saturating_duration_since(Instant::now()));
             if left.is_zero() {
                 return false;
             }
@@ -44,9 +45,11 @@ impl Stop {
 
     /// Async twin of [`sleep`](Self::sleep).
     pub async fn sleep_async(&self, d: Duration) -> bool {
-        let end = tokio::time::Instant::now() + d;
+        let end = tokio::time::Instant::now().checked_add(d);
         while !self.requested() {
-            let left = end.saturating_duration_since(tokio::time::Instant::now());
+            let left = end.map_or(POLL, |end| {
+                end.saturating_duration_since(tokio::time::Instant::now())
+            });
             if left.is_zero() {
                 return false;
             }
@@ -60,5 +63,27 @@ impl Stop {
         while !self.requested() {
             tokio::time::sleep(POLL).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pause_beyond_the_clock_lasts_until_the_signal() {
+        let stop = Stop(Arc::new(AtomicBool::new(false)));
+        let flag = stop.0.clone();
+        let signal = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            flag.store(true, Ordering::Relaxed);
+        });
+        assert!(stop.sleep(Duration::MAX));
+        signal.join().expect("signal thread");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        assert!(rt.block_on(stop.sleep_async(Duration::MAX)));
     }
 }

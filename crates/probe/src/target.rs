@@ -23,6 +23,25 @@ impl Target {
     }
 }
 
+/// Longest target URL accepted, in bytes (after normalisation): the longest
+/// URI the HTTP client (hyper) can send.
+pub const MAX_URL_BYTES: usize = 65_534;
+
+/// Longest part of a bad target quoted in an error.
+const MAX_QUOTED_BYTES: usize = 80;
+
+/// `input`, cut to [`MAX_QUOTED_BYTES`] with `…` when longer.
+fn quoted(input: &str) -> String {
+    if input.len() <= MAX_QUOTED_BYTES {
+        return input.to_owned();
+    }
+    let mut end = MAX_QUOTED_BYTES;
+    while !input.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &input[..end])
+}
+
 /// A target argument that is not a usable URL.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid target {input:?}: {reason}")]
@@ -36,7 +55,7 @@ impl std::str::FromStr for Target {
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
         let fail = |reason: String| TargetError {
-            input: input.to_owned(),
+            input: quoted(input),
             reason,
         };
         let input = input.trim();
@@ -62,6 +81,12 @@ impl std::str::FromStr for Target {
             return Err(fail(format!(
                 "unsupported scheme {:?}: expected http or https",
                 url.scheme()
+            )));
+        }
+        if url.as_str().len() > MAX_URL_BYTES {
+            return Err(fail(format!(
+                "the URL is {} bytes long; expected at most {MAX_URL_BYTES} bytes",
+                url.as_str().len()
             )));
         }
         let domain = match url.host() {

@@ -21,8 +21,9 @@ pub struct DnsLookupError {
     source: std::io::Error,
 }
 
-/// Answers by host name, with the instant they expire.
-type Cache = Arc<Mutex<HashMap<String, (Vec<SocketAddr>, Instant)>>>;
+/// Answers by host name, with the instant they expire (`None`: a TTL beyond
+/// the clock's range, never).
+type Cache = Arc<Mutex<HashMap<String, (Vec<SocketAddr>, Option<Instant>)>>>;
 
 #[derive(Debug)]
 pub(crate) struct TimingResolver {
@@ -50,7 +51,7 @@ impl Resolve for TimingResolver {
                 let cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
                 cache
                     .get(&host)
-                    .filter(|(_, expires)| *expires > started)
+                    .filter(|(_, expires)| expires.is_none_or(|e| e > started))
                     .map(|(a, _)| a.clone())
             });
             let (addrs, from_cache) = match cached {
@@ -65,7 +66,8 @@ impl Resolve for TimingResolver {
                         .collect();
                     if let Some(ttl) = ttl {
                         let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
-                        cache.insert(host.clone(), (addrs.clone(), Instant::now() + ttl));
+                        let expires = Instant::now().checked_add(ttl);
+                        cache.insert(host.clone(), (addrs.clone(), expires));
                     }
                     (addrs, false)
                 }
@@ -75,5 +77,37 @@ impl Resolve for TimingResolver {
             let _ = CURRENT.try_with(|p| p.dns_done(from_cache, ended - started, ended));
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr as _;
+
+    use super::*;
+
+    #[test]
+    fn a_ttl_beyond_the_clock_never_expires_and_never_panics() {
+        let resolver = TimingResolver::new(Some(Duration::MAX));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        for _ in 0..2 {
+            let name = Name::from_str("localhost").expect("name");
+            let addrs: Vec<SocketAddr> = rt
+                .block_on(resolver.resolve(name))
+                .expect("resolves")
+                .collect();
+            assert!(!addrs.is_empty());
+        }
+        let cache = resolver
+            .cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        assert_eq!(
+            cache.get("localhost").map(|(_, expires)| *expires),
+            Some(None)
+        );
     }
 }

@@ -28,6 +28,9 @@ pub fn version(bin: &Path) -> anyhow::Result<String> {
         .with_context(|| format!("unexpected telegraf --version output {text:?}"))
 }
 
+/// The token Telegraf's HTTP listener requires in tests.
+pub const LISTEN_TOKEN: &str = "probe-writer-token";
+
 /// Where Telegraf sends its output and how fast it aggregates and flushes.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -41,12 +44,13 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Environment for the config; `udp`/`tcp` are the listener addresses, `health` the
-    /// health endpoint's.
+    /// Environment for the config; `udp`/`tcp`/`http` are the listener addresses (`http`:
+    /// the acknowledged InfluxDB v2 write API), `health` the health endpoint's.
     pub fn env(
         &self,
         udp: SocketAddr,
         tcp: SocketAddr,
+        http: SocketAddr,
         health: SocketAddr,
     ) -> Vec<(String, String)> {
         [
@@ -56,6 +60,8 @@ impl Settings {
             ("INFLUX_BUCKET", self.bucket.clone()),
             ("TELEGRAF_LISTEN_UDP", format!("udp://{udp}")),
             ("TELEGRAF_LISTEN_TCP", format!("tcp://{tcp}")),
+            ("TELEGRAF_LISTEN_HTTP", http.to_string()),
+            ("TELEGRAF_LISTEN_TOKEN", LISTEN_TOKEN.to_owned()),
             ("TELEGRAF_HISTOGRAM_PERIOD", self.histogram_period.clone()),
             ("TELEGRAF_FLUSH_INTERVAL", self.flush_interval.clone()),
             ("TELEGRAF_INTERVAL", self.interval.clone()),
@@ -73,6 +79,8 @@ pub struct Telegraf {
     pub proc: Proc,
     pub udp: SocketAddr,
     pub tcp: SocketAddr,
+    /// The `inputs.influxdb_v2_listener` address (needs [`LISTEN_TOKEN`]).
+    pub http: SocketAddr,
     /// The `outputs.health` endpoint.
     pub health: SocketAddr,
 }
@@ -97,6 +105,7 @@ impl Telegraf {
     ) -> anyhow::Result<Self> {
         let udp: SocketAddr = ([127, 0, 0, 1], free_udp_port()?).into();
         let tcp: SocketAddr = ([127, 0, 0, 1], free_tcp_port()?).into();
+        let http: SocketAddr = ([127, 0, 0, 1], free_tcp_port()?).into();
         let health: SocketAddr = ([127, 0, 0, 1], free_tcp_port()?).into();
         let mut cmd = Command::new(bin);
         cmd.arg("--config")
@@ -104,17 +113,20 @@ impl Telegraf {
             .arg("--config-directory")
             .arg(config_dir.join("telegraf.d"))
             .arg("--debug")
-            .envs(settings.env(udp, tcp, health));
+            .envs(settings.env(udp, tcp, http, health));
         let mut proc = Proc::spawn("telegraf", &mut cmd, log)?;
         let udp_ready = format!("Listening on udp://{udp}");
         wait_until("telegraf listeners", Duration::from_secs(60), || {
             proc.ensure_running()?;
-            Ok(proc.log_text().contains(&udp_ready) && TcpStream::connect(tcp).is_ok())
+            Ok(proc.log_text().contains(&udp_ready)
+                && TcpStream::connect(tcp).is_ok()
+                && TcpStream::connect(http).is_ok())
         })?;
         Ok(Self {
             proc,
             udp,
             tcp,
+            http,
             health,
         })
     }
@@ -159,7 +171,12 @@ pub fn check_config(bin: &Path, config_dir: &Path, settings: &Settings) -> anyho
         .arg("--config-directory")
         .arg(config_dir.join("telegraf.d"))
         .arg("--test")
-        .envs(settings.env(udp, tcp, ([127, 0, 0, 1], 9).into()))
+        .envs(settings.env(
+            udp,
+            tcp,
+            ([127, 0, 0, 1], free_tcp_port()?).into(),
+            ([127, 0, 0, 1], 9).into(),
+        ))
         .output()?;
     let text = format!(
         "{}{}",

@@ -1,5 +1,5 @@
-//! End-to-end pipeline: line protocol (hand-made and from the four probes) over UDP and
-//! TCP -> Telegraf with the shipped config -> InfluxDB 1.8 -> counts, histograms,
+//! End-to-end pipeline: line protocol (hand-made and from the four probes) over UDP, TCP
+//! and Telegraf's HTTP listener -> Telegraf with the shipped config -> InfluxDB 1.8 -> counts, histograms,
 //! every dashboard query and probe-report.
 //!
 //! Needs Telegraf and influxd (`make tools`); without them the tests print a SKIPPED line,
@@ -292,13 +292,27 @@ fn run_probes(stack: &Stack) -> anyhow::Result<Counts> {
     let closed_port = free_tcp_port()?;
     let mut counts = Counts::new();
     for (i, scenario) in scenarios().iter().enumerate() {
-        let telegraf_url = if i % 2 == 0 {
-            format!("udp://{}", stack.telegraf.udp)
-        } else {
-            format!("tcp://{}", stack.telegraf.tcp)
+        // sync-fresh over UDP, async-fresh over the stack's default (acknowledged HTTP
+        // listener), the reused probes over TCP.
+        let sink_args: Vec<String> = match i {
+            0 => vec![
+                "--sink=telegraf".into(),
+                format!("--telegraf=udp://{}", stack.telegraf.udp),
+            ],
+            2 => vec![
+                "--sink=influxdb".into(),
+                format!("--influx-url=http://{}", stack.telegraf.http),
+                "--influx-org=ignored".into(),
+                format!("--influx-bucket={DB}"),
+                format!("--influx-token={}", telegraf::LISTEN_TOKEN),
+            ],
+            _ => vec![
+                "--sink=telegraf".into(),
+                format!("--telegraf=tcp://{}", stack.telegraf.tcp),
+            ],
         };
         let out = Command::new(workspace_bin(&format!("probe-{scenario}"))?)
-            .args(["--sink", "telegraf", "--telegraf", &telegraf_url])
+            .args(&sink_args)
             .args([
                 "--interval",
                 "0s",

@@ -35,6 +35,8 @@ fn shipped_config_keeps_the_stack_contract() -> anyhow::Result<()> {
         r#"bucket = "${INFLUX_BUCKET}""#,
         r#""${TELEGRAF_LISTEN_UDP:-udp://:8094}""#,
         r#""${TELEGRAF_LISTEN_TCP:-tcp://:8094}""#,
+        r#""${TELEGRAF_LISTEN_HTTP:-:8186}""#,
+        "[[inputs.influxdb_v2_listener]]",
         r#"period = "${TELEGRAF_HISTOGRAM_PERIOD:-30s}""#,
         "cumulative = false",
         "reset = true",
@@ -64,7 +66,7 @@ fn telegraf_accepts_shipped_config() -> anyhow::Result<()> {
     };
     let out = check_config(&tools.telegraf, &shipped_dir(), &settings())?;
     for needle in [
-        "Loaded inputs: internal socket_listener (2x)",
+        "Loaded inputs: influxdb_v2_listener internal socket_listener (2x)",
         "Loaded aggregators: histogram",
     ] {
         ensure!(
@@ -78,6 +80,7 @@ fn telegraf_accepts_shipped_config() -> anyhow::Result<()> {
         .arg("--config-directory")
         .arg(shipped_dir().join("telegraf.d"))
         .envs(settings().env(
+            ([127, 0, 0, 1], 9).into(),
             ([127, 0, 0, 1], 9).into(),
             ([127, 0, 0, 1], 9).into(),
             ([127, 0, 0, 1], 9).into(),

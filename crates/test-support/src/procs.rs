@@ -67,6 +67,21 @@ impl Proc {
         Ok(())
     }
 
+    /// Sends `signal` (a name such as `STOP`, `CONT`) to the running process.
+    pub fn signal(&self, signal: &str) -> anyhow::Result<()> {
+        let Some(child) = self.child.as_ref() else {
+            bail!("{} was already stopped", self.name);
+        };
+        // No signal API without unsafe code: the shell's kill builtin sends it.
+        let status = Command::new("sh")
+            .args(["-c", &format!("kill -{signal} {}", child.id())])
+            .status()?;
+        if !status.success() {
+            bail!("kill -{signal} {} failed", child.id());
+        }
+        Ok(())
+    }
+
     /// Sends SIGTERM and waits up to `timeout` for a clean exit; kills it after that.
     pub fn terminate(&mut self, timeout: Duration) -> anyhow::Result<ExitStatus> {
         let Some(mut child) = self.child.take() else {

@@ -10,6 +10,17 @@
 //! when the queue is full. Every drop is counted in [`Sink::stats`] and
 //! reported on stderr at most once per [`SinkOptions::log_interval`] per
 //! reason.
+//!
+//! What `sent` means per transport: HTTP (InfluxDB v2 write API, also Telegraf's
+//! `influxdb_v2_listener`) counts batches answered 2xx; a batch unanswered within
+//! [`SinkOptions::response_timeout`] is sent again (at-least-once). TCP counts
+//! lines written to the socket: a stalled receiver keeps its connection and the
+//! write resumes at the first unwritten byte; a broken connection resumes on a
+//! new one at the start of the cut line (counted in [`SinkStats::resent`]), and
+//! what the kernel still held (about one batch) is lost with the old one. UDP
+//! counts datagrams the kernel accepted while the listener was not refusing;
+//! after a refusal points are dropped (and counted) until a probe datagram,
+//! sent once a second, is no longer refused. UDP never confirms delivery.
 
 mod addr;
 mod log;
@@ -82,8 +93,13 @@ pub struct SinkOptions {
     pub udp_payload_bytes: usize,
     /// TCP / HTTP connect timeout (default 2 s).
     pub connect_timeout: Duration,
-    /// TCP write / HTTP request timeout (default 5 s).
+    /// TCP: how long one write may wait for a stalled receiver before the
+    /// sink reports the stall and tries again on the same connection (default 5 s).
     pub write_timeout: Duration,
+    /// HTTP: how long to wait for a batch's acknowledgement (default 60 s). A
+    /// batch not acknowledged by then is sent again; if the receiver had in fact
+    /// accepted it, it then arrives twice (the at-least-once window).
+    pub response_timeout: Duration,
     /// First retry delay; doubles after each failure (default 100 ms).
     pub backoff_min: Duration,
     /// Retry delay cap (default 5 s).
@@ -104,6 +120,7 @@ impl Default for SinkOptions {
             udp_payload_bytes: 1400,
             connect_timeout: Duration::from_secs(2),
             write_timeout: Duration::from_secs(5),
+            response_timeout: Duration::from_secs(60),
             backoff_min: Duration::from_millis(100),
             backoff_max: Duration::from_secs(5),
             log_interval: Duration::from_secs(10),
@@ -118,6 +135,9 @@ pub struct SinkStats {
     /// Points written to the socket, accepted by InfluxDB (2xx), or written
     /// to stdout.
     pub sent: u64,
+    /// Of `sent`, points written a second time on a new TCP connection because
+    /// the old one was lost part-way through their line.
+    pub resent: u64,
     /// Points lost: queue full, unencodable, refused by the target, or still
     /// unsent when [`Sink::shutdown`]'s deadline passed.
     pub dropped: u64,
@@ -287,6 +307,7 @@ impl Sink {
     pub fn stats(&self) -> SinkStats {
         SinkStats {
             sent: self.shared.sent.load(Ordering::Relaxed),
+            resent: self.shared.resent.load(Ordering::Relaxed),
             dropped: self.shared.dropped.load(Ordering::Relaxed),
         }
     }
@@ -297,7 +318,9 @@ impl Sink {
         let Some(worker) = self.worker.take() else {
             return self.stats();
         };
-        self.shared.stop_at(Instant::now() + deadline);
+        let now = Instant::now();
+        self.shared
+            .stop_at(now.checked_add(deadline).unwrap_or(now));
         self.tx = None;
         let done = worker
             .done
@@ -313,6 +336,7 @@ impl Sink {
         let attempted = self.shared.attempted.load(Ordering::Relaxed);
         SinkStats {
             sent,
+            resent: self.shared.resent.load(Ordering::Relaxed),
             dropped: attempted.saturating_sub(sent),
         }
     }

@@ -3,21 +3,26 @@
 use std::io::Write as _;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
 use std::ops::Range;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::{InfluxConfig, SinkConfig, SinkError, SinkOptions, TelegrafAddr};
 
 /// Result of one delivery attempt.
 #[derive(Debug)]
 pub(crate) enum Delivery {
-    /// The batch is finished with: `sent` points delivered, `dropped` lost.
+    /// The batch is finished with: `sent` points delivered (`resent` of them
+    /// written a second time), `dropped` lost.
     Done {
         sent: usize,
         dropped: usize,
+        resent: usize,
         error: Option<String>,
     },
-    /// Nothing delivered; try the whole batch again later.
+    /// Not delivered yet; try again after a backoff (a transport that keeps
+    /// state continues where it stopped, others send the whole batch again).
     Retry(String),
+    /// The receiver is slow, the connection is kept: try again at once.
+    Stalled(String),
 }
 
 impl Delivery {
@@ -25,6 +30,7 @@ impl Delivery {
         Self::Done {
             sent: n,
             dropped: 0,
+            resent: 0,
             error: None,
         }
     }
@@ -33,6 +39,7 @@ impl Delivery {
         Self::Done {
             sent: 0,
             dropped: n,
+            resent: 0,
             error: Some(error),
         }
     }
@@ -49,6 +56,7 @@ pub(crate) fn build(config: SinkConfig, o: &SinkOptions) -> Result<Box<dyn Trans
         SinkConfig::Telegraf(TelegrafAddr::Udp(target)) => Box::new(Udp {
             target,
             socket: None,
+            down: None,
             payload_bytes: o.udp_payload_bytes,
             buf: Vec::with_capacity(o.udp_payload_bytes),
         }),
@@ -57,7 +65,9 @@ pub(crate) fn build(config: SinkConfig, o: &SinkOptions) -> Result<Box<dyn Trans
             stream: None,
             connect_timeout: o.connect_timeout,
             write_timeout: o.write_timeout,
+            send_buffer_bytes: o.max_batch_bytes,
             buf: Vec::new(),
+            progress: None,
         }),
         SinkConfig::Influx(c) => Box::new(Influx::new(c, o)?),
         SinkConfig::Stdout | SinkConfig::None => Box::new(Stdout { buf: Vec::new() }),
@@ -109,12 +119,30 @@ pub(crate) fn pack_datagrams(lines: &[String], max_bytes: usize) -> Vec<Range<us
 /// moved (a recreated Telegraf container) fails silently, so time is the only signal.
 const UDP_RESOLVE_EVERY: Duration = Duration::from_secs(30);
 
+/// While the UDP listener is down, one probe datagram is sent this often.
+const UDP_PROBE_EVERY: Duration = Duration::from_secs(1);
+
+/// How long a probe datagram waits for the ICMP "port unreachable" that
+/// refuses it (one round trip; on loopback it is immediate).
+const UDP_PROBE_WAIT: Duration = Duration::from_millis(50);
+
+/// UDP: fire and forget. `sent` counts datagrams the kernel accepted; the
+/// kernel or the receiver may still drop one silently. A refused datagram
+/// (`ECONNREFUSED`, reported on the next send) marks the listener down: points
+/// are then dropped and counted, and one empty probe datagram per second
+/// looks for the listener's return.
 struct Udp {
     target: String,
     /// The socket and when its address was resolved.
-    socket: Option<(UdpSocket, std::time::Instant)>,
+    socket: Option<(UdpSocket, Instant)>,
+    /// Set while the listener refuses datagrams: when the last probe was sent.
+    down: Option<Instant>,
     payload_bytes: usize,
     buf: Vec<u8>,
+}
+
+fn is_refused(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::ConnectionRefused
 }
 
 impl Udp {
@@ -132,25 +160,89 @@ impl Udp {
             .map_err(|e| format!("cannot connect UDP socket to {addr}: {e}"))?;
         Ok(socket)
     }
+
+    /// Sends one empty datagram on a fresh socket (re-resolved) and waits for
+    /// its refusal; the socket if nothing refused it.
+    fn probe(&self) -> Result<UdpSocket, String> {
+        let socket = self.connect()?;
+        let refused = || format!("udp://{} refuses datagrams (nothing listens)", self.target);
+        match socket.send(&[]) {
+            Err(e) if is_refused(&e) => return Err(refused()),
+            Err(e) => return Err(format!("probe to udp://{} failed: {e}", self.target)),
+            Ok(_) => {}
+        }
+        socket
+            .set_read_timeout(Some(UDP_PROBE_WAIT))
+            .map_err(|e| format!("cannot set a UDP read timeout: {e}"))?;
+        // Nobody answers a probe: a refusal is the only thing recv can see.
+        match socket.recv(&mut [0u8; 1]) {
+            Err(e) if is_refused(&e) => Err(refused()),
+            _ => Ok(socket),
+        }
+    }
+
+    /// The socket to send on, or what becomes of the batch: dropped while the
+    /// listener is down, retried while the address does not resolve.
+    fn socket(&mut self, lines: usize) -> Result<(UdpSocket, Instant), Delivery> {
+        if let Some(probed) = self.down {
+            if probed.elapsed() < UDP_PROBE_EVERY {
+                return Err(Delivery::dropped(
+                    lines,
+                    format!(
+                        "udp://{} is down (refused); probing once per second",
+                        self.target
+                    ),
+                ));
+            }
+            self.down = Some(Instant::now());
+            let socket = self.probe().map_err(|e| Delivery::dropped(lines, e))?;
+            self.down = None;
+            return Ok((socket, Instant::now()));
+        }
+        match self.socket.take() {
+            Some((s, at)) if at.elapsed() < UDP_RESOLVE_EVERY => Ok((s, at)),
+            _ => match self.connect() {
+                Ok(s) => Ok((s, Instant::now())),
+                Err(e) => Err(Delivery::Retry(format!("udp://{}: {e}", self.target))),
+            },
+        }
+    }
 }
 
 impl Transport for Udp {
     fn write(&mut self, lines: &[String]) -> Delivery {
-        let (socket, resolved) = match self.socket.take() {
-            Some((s, at)) if at.elapsed() < UDP_RESOLVE_EVERY => (s, at),
-            _ => match self.connect() {
-                Ok(s) => (s, std::time::Instant::now()),
-                Err(e) => return Delivery::Retry(format!("udp://{}: {e}", self.target)),
-            },
+        let (socket, resolved) = match self.socket(lines.len()) {
+            Ok(s) => s,
+            Err(delivery) => return delivery,
         };
+        // A refusal of the previous batch's last datagram is pending here.
+        if let Ok(Some(e)) = socket.take_error()
+            && is_refused(&e)
+        {
+            self.down = Some(Instant::now());
+            return Delivery::dropped(
+                lines.len(),
+                format!(
+                    "udp://{} refused a datagram: {e}; listener down",
+                    self.target
+                ),
+            );
+        }
         let (mut sent, mut dropped, mut error) = (0, 0, None);
         for range in pack_datagrams(lines, self.payload_bytes) {
             let n = range.len();
+            if self.down.is_some() {
+                dropped += n;
+                continue;
+            }
             join_lines(&mut self.buf, &lines[range]);
             match socket.send(&self.buf) {
                 Ok(_) => sent += n,
                 Err(e) => {
                     dropped += n;
+                    if is_refused(&e) {
+                        self.down = Some(Instant::now());
+                    }
                     error.get_or_insert_with(|| {
                         format!("send to udp://{} failed: {e}", self.target)
                     });
@@ -164,17 +256,29 @@ impl Transport for Udp {
         Delivery::Done {
             sent,
             dropped,
+            resent: 0,
             error,
         }
     }
 }
 
+/// TCP: a batch is written in order on one connection. A write that times out
+/// (a stalled receiver) keeps the connection and the next attempt continues at
+/// the first unwritten byte. Only a real connection error reconnects; the new
+/// connection starts at the beginning of the line the old one cut, which is
+/// then counted as re-sent. Lines the kernel had accepted on the old
+/// connection are not re-sent (they may be lost with it: at most the socket's
+/// send buffer).
 struct Tcp {
     target: String,
     stream: Option<TcpStream>,
     connect_timeout: Duration,
     write_timeout: Duration,
+    /// Kernel send buffer: the most a lost connection can take with it.
+    send_buffer_bytes: usize,
     buf: Vec<u8>,
+    /// The batch in hand: bytes of `buf` already written, lines re-sent.
+    progress: Option<(usize, usize)>,
 }
 
 impl Tcp {
@@ -185,6 +289,10 @@ impl Tcp {
                 Ok(s) => {
                     // Best effort: latency tweaks only.
                     let _ = s.set_nodelay(true);
+                    // What the kernel holds unsent is lost with a broken connection:
+                    // keep it to about one batch (Linux doubles the value set).
+                    let _ =
+                        socket2::SockRef::from(&s).set_send_buffer_size(self.send_buffer_bytes / 2);
                     s.set_write_timeout(Some(self.write_timeout))
                         .map_err(|e| format!("cannot set write timeout: {e}"))?;
                     return Ok(s);
@@ -193,6 +301,18 @@ impl Tcp {
             }
         }
         Err(last)
+    }
+}
+
+impl Tcp {
+    fn stalled(&self) -> Delivery {
+        let (written, _) = self.progress.unwrap_or_default();
+        Delivery::Stalled(format!(
+            "tcp://{} took nothing for {:?} (receiver stalled); keeping the connection, {} byte(s) of the batch left",
+            self.target,
+            self.write_timeout,
+            self.buf.len() - written
+        ))
     }
 }
 
@@ -211,22 +331,88 @@ fn peer_closed(s: &TcpStream) -> bool {
     }
 }
 
+/// The start of the line holding byte `at` of `buf` (lines end in `\n`).
+pub(crate) fn line_start(buf: &[u8], at: usize) -> usize {
+    buf[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1)
+}
+
 impl Transport for Tcp {
     fn write(&mut self, lines: &[String]) -> Delivery {
+        let (mut written, mut resent) = match self.progress {
+            Some(p) => p,
+            None => {
+                join_lines(&mut self.buf, lines);
+                (0, 0)
+            }
+        };
         let mut stream = match self.stream.take() {
             Some(s) if !peer_closed(&s) => s,
-            _ => match self.connect() {
-                Ok(s) => s,
-                Err(e) => return Delivery::Retry(e),
-            },
-        };
-        join_lines(&mut self.buf, lines);
-        match stream.write_all(&self.buf).and_then(|()| stream.flush()) {
-            Ok(()) => {
-                self.stream = Some(stream);
-                Delivery::sent(lines.len())
+            _ => {
+                // A new connection starts at a line boundary.
+                let start = line_start(&self.buf, written);
+                if start < written {
+                    resent += 1;
+                }
+                written = start;
+                self.progress = Some((written, resent));
+                match self.connect() {
+                    Ok(s) => s,
+                    Err(e) => return Delivery::Retry(e),
+                }
             }
-            Err(e) => Delivery::Retry(format!("write to tcp://{} failed: {e}", self.target)),
+        };
+        while written < self.buf.len() {
+            let started = Instant::now();
+            match stream.write(&self.buf[written..]) {
+                Ok(0) => {
+                    self.progress = Some((written, resent));
+                    return Delivery::Retry(format!(
+                        "write to tcp://{} failed: connection closed; reconnecting",
+                        self.target
+                    ));
+                }
+                // A write that waited out the timeout returns what it got rid of.
+                Ok(n)
+                    if started.elapsed() >= self.write_timeout && written + n < self.buf.len() =>
+                {
+                    written += n;
+                    self.stream = Some(stream);
+                    self.progress = Some((written, resent));
+                    return self.stalled();
+                }
+                Ok(n) => written += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    // Not a failure: the receiver is slow. Keep the connection.
+                    self.stream = Some(stream);
+                    self.progress = Some((written, resent));
+                    return self.stalled();
+                }
+                Err(e) => {
+                    // The stream is dropped: the next attempt reconnects.
+                    self.progress = Some((written, resent));
+                    return Delivery::Retry(format!(
+                        "write to tcp://{} failed: {e}; reconnecting",
+                        self.target
+                    ));
+                }
+            }
+        }
+        self.progress = None;
+        self.stream = Some(stream);
+        Delivery::Done {
+            sent: lines.len(),
+            dropped: 0,
+            resent,
+            error: None,
         }
     }
 }
@@ -272,11 +458,65 @@ struct Influx {
     client: reqwest::blocking::Client,
     write_url: url::Url,
     authorization: String,
+    timeout: Duration,
     buf: Vec<u8>,
 }
 
 /// Longest response body quoted in a log line.
-const MAX_LOGGED_BODY: usize = 500;
+const MAX_LOGGED_BODY: usize = 200;
+
+/// Why a request got no response, naming the cause: connection refused, timed
+/// out, TLS, or the innermost error's message.
+pub(crate) fn request_failure(e: &reqwest::Error, timeout: Duration) -> String {
+    use std::error::Error as _;
+    let mut innermost = e.to_string();
+    let mut io_kind = None;
+    let mut tls = false;
+    let mut source = e.source();
+    while let Some(s) = source {
+        innermost = s.to_string();
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            io_kind = Some(io.kind());
+        }
+        // rustls' errors arrive wrapped in io::Errors, which `source` skips.
+        let mut inner: Option<&(dyn std::error::Error + 'static)> = Some(s);
+        while let Some(e) = inner {
+            tls |= e.is::<rustls::Error>();
+            inner = e
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .map(|e| e as &(dyn std::error::Error + 'static));
+        }
+        source = s.source();
+    }
+    if e.is_timeout() || io_kind == Some(std::io::ErrorKind::TimedOut) {
+        return format!("timed out (limit {timeout:?})");
+    }
+    if io_kind == Some(std::io::ErrorKind::ConnectionRefused) {
+        return format!("connection refused ({innermost})");
+    }
+    if tls {
+        return format!("TLS: {innermost}");
+    }
+    if e.is_connect() {
+        return format!("cannot connect: {innermost}");
+    }
+    innermost
+}
+
+/// `body` on one line, cut to [`MAX_LOGGED_BODY`] bytes.
+fn log_body(body: &str) -> String {
+    let mut one_line = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.len() > MAX_LOGGED_BODY {
+        let mut end = MAX_LOGGED_BODY;
+        while !one_line.is_char_boundary(end) {
+            end -= 1;
+        }
+        one_line.truncate(end);
+        one_line.push('…');
+    }
+    one_line
+}
 
 impl Influx {
     fn new(c: InfluxConfig, o: &SinkOptions) -> Result<Self, SinkError> {
@@ -284,7 +524,7 @@ impl Influx {
         let client = reqwest::blocking::Client::builder()
             .tls_backend_preconfigured((*c.tls).clone())
             .connect_timeout(o.connect_timeout)
-            .timeout(o.write_timeout)
+            .timeout(o.response_timeout)
             // Metrics go to a known InfluxDB, never through an env proxy.
             .no_proxy()
             .build()
@@ -293,6 +533,7 @@ impl Influx {
             client,
             write_url,
             authorization: format!("Token {}", c.token),
+            timeout: o.response_timeout,
             buf: Vec::new(),
         })
     }
@@ -310,22 +551,17 @@ impl Transport for Influx {
             .send();
         let response = match response {
             Ok(r) => r,
-            Err(e) => return Delivery::Retry(format!("POST {} failed: {e}", self.write_url)),
+            Err(e) => {
+                let why = request_failure(&e, self.timeout);
+                return Delivery::Retry(format!("POST {} failed: {why}", self.write_url));
+            }
         };
         let status = response.status();
         if status.is_success() {
             return Delivery::sent(lines.len());
         }
-        let mut body = response.text().unwrap_or_default();
-        if body.len() > MAX_LOGGED_BODY {
-            let mut end = MAX_LOGGED_BODY;
-            while !body.is_char_boundary(end) {
-                end -= 1;
-            }
-            body.truncate(end);
-            body.push('…');
-        }
-        let why = format!("POST {} returned {status}: {}", self.write_url, body.trim());
+        let body = log_body(&response.text().unwrap_or_default());
+        let why = format!("POST {} returned HTTP {status}: {body}", self.write_url);
         // 5xx and 429 (InfluxDB Cloud's rate limit) are worth another try; other 4xx are not.
         if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             Delivery::Retry(why)
@@ -376,6 +612,16 @@ mod tests {
         assert!(pack_datagrams(&[], 1400).is_empty());
     }
 
+    #[test]
+    fn a_new_connection_starts_at_the_cut_lines_start() {
+        let buf = b"a=1\nbb=2\nccc=3\n";
+        assert_eq!(line_start(buf, 0), 0);
+        assert_eq!(line_start(buf, 2), 0);
+        assert_eq!(line_start(buf, 4), 4, "a boundary stays");
+        assert_eq!(line_start(buf, 7), 4);
+        assert_eq!(line_start(buf, buf.len()), buf.len());
+    }
+
     fn influx(url: &str) -> InfluxConfig {
         let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
             rustls::crypto::ring::default_provider(),
@@ -391,6 +637,84 @@ mod tests {
             token: "t".into(),
             tls: std::sync::Arc::new(tls),
         }
+    }
+
+    fn client(timeout: Duration) -> reqwest::blocking::Client {
+        reqwest::blocking::Client::builder()
+            .tls_backend_preconfigured((*influx("http://h").tls).clone())
+            .timeout(timeout)
+            .no_proxy()
+            .build()
+            .expect("client")
+    }
+
+    #[test]
+    fn request_failures_name_refused_and_timed_out() {
+        let timeout = Duration::from_millis(200);
+        let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = dead.local_addr().expect("addr").port();
+        drop(dead);
+        let e = client(timeout)
+            .post(format!("http://127.0.0.1:{port}/api/v2/write"))
+            .send()
+            .expect_err("nothing listens");
+        let why = request_failure(&e, timeout);
+        assert!(why.starts_with("connection refused"), "{why}");
+
+        // Accepts, never answers.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}/api/v2/write", silent.local_addr().expect("addr"));
+        let e = client(timeout).post(url).send().expect_err("no answer");
+        assert_eq!(request_failure(&e, timeout), "timed out (limit 200ms)");
+    }
+
+    #[test]
+    fn request_failures_name_tls() {
+        use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+        let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()])
+            .expect("self-signed certificate");
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+            certified.signing_key.serialize_der(),
+        ));
+        let server = std::sync::Arc::new(
+            rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_no_client_auth()
+            .with_single_cert(vec![certified.cert.der().clone()], key)
+            .expect("server config"),
+        );
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!(
+            "https://{}/api/v2/write",
+            listener.local_addr().expect("addr")
+        );
+        let handshake = std::thread::spawn(move || {
+            let (mut tcp, _) = listener.accept().expect("accept");
+            let mut conn = rustls::ServerConnection::new(server).expect("connection");
+            // Fails once the client rejects the certificate.
+            let _ = conn.complete_io(&mut tcp);
+        });
+        // `client` trusts no root: the self-signed certificate is refused.
+        let timeout = Duration::from_secs(10);
+        let e = client(timeout).post(url).send().expect_err("untrusted");
+        let why = request_failure(&e, timeout);
+        assert!(why.starts_with("TLS: "), "{why}");
+        assert!(why.contains("UnknownIssuer"), "{why}");
+        handshake.join().expect("server thread");
+    }
+
+    #[test]
+    fn logged_bodies_are_one_line_of_at_most_200_bytes() {
+        assert_eq!(
+            log_body("{\"code\": \"invalid\",\n \"message\": \"x\"}\n"),
+            "{\"code\": \"invalid\", \"message\": \"x\"}"
+        );
+        let long = log_body(&"é".repeat(300));
+        assert!(long.len() <= MAX_LOGGED_BODY + '…'.len_utf8());
+        assert!(long.ends_with('…'));
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub(crate) struct Shared {
     /// `send` calls (not counting a `none` sink).
     pub(crate) attempted: AtomicU64,
     pub(crate) sent: AtomicU64,
+    /// Points written a second time after a lost connection.
+    pub(crate) resent: AtomicU64,
     pub(crate) dropped: AtomicU64,
     pub(crate) logs: Logs,
     /// When set, the thread gives up at this instant.
@@ -32,6 +34,7 @@ pub(crate) struct Logs {
     pub(crate) stopped: RateLimitedLog,
     pub(crate) refused: RateLimitedLog,
     pub(crate) retry: RateLimitedLog,
+    pub(crate) stalled: RateLimitedLog,
 }
 
 impl Shared {
@@ -42,6 +45,7 @@ impl Shared {
             queue_capacity: o.queue_capacity,
             attempted: AtomicU64::new(0),
             sent: AtomicU64::new(0),
+            resent: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             logs: Logs {
                 queue_full: log(),
@@ -49,6 +53,7 @@ impl Shared {
                 stopped: log(),
                 refused: log(),
                 retry: log(),
+                stalled: log(),
             },
             stop: Mutex::new(None),
             wake: Condvar::new(),
@@ -73,22 +78,26 @@ impl Shared {
 
     /// Sleeps for `d`, cut short by the stop instant; false if stopped.
     fn sleep(&self, d: Duration) -> bool {
-        let wake_at = Instant::now() + d;
+        // A wake instant beyond the clock's range is never reached.
+        let wake_at = Instant::now().checked_add(d);
         let mut stop = self.stop.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
             let now = Instant::now();
             if stop.is_some_and(|s| now >= s) {
                 return false;
             }
-            if now >= wake_at {
+            if wake_at.is_some_and(|w| now >= w) {
                 return true;
             }
-            let until = stop.map_or(wake_at, |s| s.min(wake_at));
-            stop = self
-                .wake
-                .wait_timeout(stop, until - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+            stop = match [*stop, wake_at].into_iter().flatten().min() {
+                Some(until) => {
+                    self.wake
+                        .wait_timeout(stop, until - now)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+                None => self.wake.wait(stop).unwrap_or_else(PoisonError::into_inner),
+            };
         }
     }
 }
@@ -149,7 +158,7 @@ fn collect(rx: &Receiver<String>, batch: &mut Vec<String>, o: &SinkOptions) -> b
         Ok(line) => batch.push(line),
         Err(_) => return true,
     }
-    let flush_at = Instant::now() + o.flush_interval;
+    let flush_at = Instant::now().checked_add(o.flush_interval);
     let mut bytes = batch[0].len();
     while bytes < o.max_batch_bytes {
         // Take what is already queued without touching the clock.
@@ -157,8 +166,11 @@ fn collect(rx: &Receiver<String>, batch: &mut Vec<String>, o: &SinkOptions) -> b
             Ok(line) => line,
             Err(std::sync::mpsc::TryRecvError::Disconnected) => return true,
             Err(std::sync::mpsc::TryRecvError::Empty) => {
-                let left = flush_at.saturating_duration_since(Instant::now());
-                match rx.recv_timeout(left) {
+                let got = match flush_at {
+                    Some(at) => rx.recv_timeout(at.saturating_duration_since(Instant::now())),
+                    None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                };
+                match got {
                     Ok(line) => line,
                     Err(RecvTimeoutError::Timeout) => return false,
                     Err(RecvTimeoutError::Disconnected) => return true,
@@ -186,9 +198,11 @@ fn deliver(
             Delivery::Done {
                 sent,
                 dropped,
+                resent,
                 error,
             } => {
                 shared.sent.fetch_add(sent as u64, Ordering::Relaxed);
+                shared.resent.fetch_add(resent as u64, Ordering::Relaxed);
                 if dropped > 0 {
                     shared.drop_points(dropped as u64);
                     let why = error.as_deref().unwrap_or("refused by the target");
@@ -198,6 +212,15 @@ fn deliver(
                 }
                 backoff.reset();
                 return true;
+            }
+            Delivery::Stalled(why) => {
+                // The write itself waited the write timeout: no backoff needed.
+                shared.logs.stalled.record(1, |n| {
+                    format!(
+                        "{} sink: {why} ({n} stalled write(s)); points wait in the queue",
+                        shared.kind
+                    )
+                });
             }
             Delivery::Retry(why) => {
                 let delay = backoff.next_delay();

@@ -18,7 +18,7 @@ use std::time::Duration;
 #[command(version)]
 struct Cli {
     /// Time range to read from InfluxDB (e.g. 15m, 1h)
-    #[arg(long, default_value = "15m", value_parser = positive_duration_arg)]
+    #[arg(long, default_value = "15m", value_parser = positive_duration_arg, allow_hyphen_values = true)]
     since: Duration,
     /// InfluxDB base URL
     #[arg(long, env = "INFLUX_URL", default_value = "http://127.0.0.1:8086", value_parser = http_url_arg)]
@@ -36,10 +36,10 @@ struct Cli {
     #[arg(long, value_name = "NAME=LATENCY,...", value_parser = services_arg)]
     model: Option<ServiceList>,
     /// Extra TLS handshake delay of the backend (with --model)
-    #[arg(long, default_value = "0ms", value_parser = duration_arg)]
+    #[arg(long, default_value = "0ms", value_parser = duration_arg, allow_hyphen_values = true)]
     handshake_delay: Duration,
     /// Emulated round trip of the backend (with --model)
-    #[arg(long, default_value = "0ms", value_parser = duration_arg)]
+    #[arg(long, default_value = "0ms", value_parser = duration_arg, allow_hyphen_values = true)]
     rtt: Duration,
     /// Print the computed table as JSON instead of text
     #[arg(long)]
