@@ -15,10 +15,10 @@ use std::time::Duration;
 use anyhow::{Context, ensure};
 use stack_tests::histogram;
 use stack_tests::influxdb::InfluxServer;
-use test_support::procs::{Proc, wait_until};
 use stack_tests::telegraf::{self, LISTEN_TOKEN, Settings, Telegraf};
 use stack_tests::tools::{in_ci, require_tools};
 use stack_tests::workspace::{parse_done_line, start_demo_backend, workspace_bin};
+use test_support::procs::{Proc, wait_until};
 
 const DB: &str = "probes";
 const HISTOGRAM_PERIOD: Duration = Duration::from_secs(30);
