@@ -30,6 +30,28 @@ pub struct Config {
     pub sink: SinkConfig,
     /// How the sink is shown in logs.
     pub sink_label: String,
+    /// Async probes: requests in flight at most (sync probes: 1).
+    pub concurrency: usize,
+    /// Async probes: requests started evenly over the interval.
+    pub spread: bool,
+}
+
+impl Config {
+    /// Open files the probe needs: a socket per request in flight, and for the
+    /// reused probes an idle connection per distinct host and port.
+    pub fn files_needed(&self) -> crate::fdlimit::Need {
+        let in_flight = self.concurrency.min(self.targets.len()) as u64;
+        let idle = if self.scenario.is_reused() {
+            let mut origins = std::collections::HashSet::new();
+            for t in &self.targets {
+                origins.insert((t.url.scheme(), t.url.host_str(), t.url.port_or_known_default()));
+            }
+            origins.len() as u64
+        } else {
+            0
+        };
+        crate::fdlimit::Need { in_flight, idle }
+    }
 }
 
 /// Input that cannot be run.
@@ -157,6 +179,12 @@ impl Config {
             policy,
             sink,
             sink_label,
+            concurrency: if scenario.is_async() {
+                args.concurrency
+            } else {
+                1
+            },
+            spread: args.spread && scenario.is_async(),
         })
     }
 }

@@ -4,7 +4,9 @@
 //! phase with [`reqwest_timing`], and sends the points to a sink.
 
 mod cli;
+mod concurrency;
 mod config;
+pub mod fdlimit;
 mod log;
 pub mod points;
 mod recorder;
@@ -12,11 +14,12 @@ mod run_async;
 mod run_common;
 mod run_sync;
 mod scenario;
+mod schedule;
 pub mod schema;
 mod stop;
 mod target;
 
-pub use cli::{Args, SinkKind};
+pub use cli::{Args, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, SinkKind};
 pub use config::{Config, ConfigError};
 pub use scenario::Scenario;
 pub use target::{Target, TargetError};
@@ -55,6 +58,19 @@ pub fn main(scenario: Scenario) -> ExitCode {
             return ExitCode::from(USAGE);
         }
     };
+    let need = config.files_needed();
+    match fdlimit::ensure(need) {
+        Ok(None) => {}
+        Ok(Some((old, new))) => eprintln!(
+            "{name}: raised the open-file limit (ulimit -n) from {old} to its hard limit {new}: {} requests in flight need about {} open files",
+            need.in_flight,
+            need.files()
+        ),
+        Err(e) => {
+            eprintln!("{name}: error: {e}");
+            return ExitCode::from(USAGE);
+        }
+    }
     let result = if scenario.is_async() {
         run_async::run(&config)
     } else {

@@ -8,7 +8,7 @@ use crate::schema::{HTTP_ERROR, HTTP_REQUEST, PROBE_ROUND, PROBE_SINK};
 use crate::target::Target;
 
 /// Milliseconds with microsecond resolution (short, exact decimals in the line).
-fn ms(d: std::time::Duration) -> f64 {
+pub(crate) fn ms(d: std::time::Duration) -> f64 {
     d.as_micros() as f64 / 1e3
 }
 

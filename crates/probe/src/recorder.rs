@@ -117,14 +117,19 @@ impl Recorder {
     }
 
     /// Records a finished round and the sink's counters.
-    pub fn round(&mut self, started_ns: i64, total: Duration, requests: u64, errors: u64) {
-        self.send(&points::round(
-            self.scenario,
-            started_ns,
-            total,
-            requests,
-            errors,
-        ));
+    pub fn round(
+        &mut self,
+        started_ns: i64,
+        total: Duration,
+        requests: u64,
+        errors: u64,
+        overrun: Option<Duration>,
+    ) {
+        let mut round = points::round(self.scenario, started_ns, total, requests, errors);
+        if let Some(overrun) = overrun {
+            round = round.field("overrun_ms", points::ms(overrun));
+        }
+        self.send(&round);
         self.counts.probe_round += 1;
         self.counts.rounds += 1;
         self.send(&points::sink(

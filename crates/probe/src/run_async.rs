@@ -1,14 +1,17 @@
-//! The async probes: tokio's current-thread runtime, targets concurrently.
+//! The async probes: tokio's current-thread runtime, targets concurrently
+//! (at most `--concurrency` in flight).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use futures_util::future::join_all;
+use futures_util::StreamExt as _;
 use probe_metrics::now_ns;
 use reqwest_timing::Instrumentation;
 
+use crate::concurrency::{SPREAD_SHARE, bounded};
 use crate::config::Config;
 use crate::recorder::Outcome;
 use crate::run_common::{FLUSH_DEADLINE, Start, warm_up_done};
+use crate::schedule::Schedule;
 
 fn client(config: &Config) -> anyhow::Result<(Instrumentation, reqwest::Client)> {
     let timing = Instrumentation::new(config.policy, &config.tls)?;
@@ -32,21 +35,23 @@ async fn probe(config: &Config) -> anyhow::Result<()> {
     {
         let (timing, client) = client(config)?;
         let timeout = config.timeout;
-        let warm_up = join_all(
-            config
-                .targets
-                .iter()
-                .map(|t| timing.send(client.get(t.url.clone()).timeout(timeout))),
-        );
-        // A signal during the warm-up ends the probe without waiting for it.
-        tokio::select! {
-            results = warm_up => {
-                for (target, result) in config.targets.iter().zip(results) {
-                    if let Err(e) = result {
-                        recorder.log().info(format_args!("warm-up: target {}: {e}", target.name));
-                    }
+        // Bounded like the rounds: a burst of every target at once is what
+        // `--concurrency` exists to avoid.
+        let mut warm_up = bounded(&config.targets, config.concurrency, Duration::ZERO, |t| {
+            let send = timing.send(client.get(t.url.clone()).timeout(timeout));
+            async move { (t, send.await) }
+        });
+        let log = recorder.log();
+        let warm_up = async {
+            while let Some((target, result)) = warm_up.next().await {
+                if let Err(e) = result {
+                    log.info(format_args!("warm-up: target {}: {e}", target.name));
                 }
             }
+        };
+        // A signal during the warm-up ends the probe without waiting for it.
+        tokio::select! {
+            () = warm_up => {}
             () = stop.wait() => {}
         }
     }
@@ -55,11 +60,19 @@ async fn probe(config: &Config) -> anyhow::Result<()> {
     }
     let (timing, client) = client(config)?;
     let mut round = 0u64;
-    while !stop.requested() && config.rounds.is_none_or(|n| round < n) {
+    let mut schedule = Schedule::new(config.interval);
+    let stopped = stop.wait();
+    tokio::pin!(stopped);
+    'rounds: while !stop.requested() && config.rounds.is_none_or(|n| round < n) {
         round += 1;
         let started = Instant::now();
         let started_ns = now_ns();
-        let requests = config.targets.iter().map(|target| {
+        let spread_over = if config.spread {
+            config.interval.mul_f64(SPREAD_SHARE)
+        } else {
+            Duration::ZERO
+        };
+        let mut requests = bounded(&config.targets, config.concurrency, spread_over, |target| {
             let timing = &timing;
             let client = &client;
             async move {
@@ -71,19 +84,35 @@ async fn probe(config: &Config) -> anyhow::Result<()> {
                 (target, request_ns, result)
             }
         });
-        let results = tokio::select! {
-            results = join_all(requests) => results,
-            () = stop.wait() => break,
-        };
-        let elapsed = started.elapsed();
+        // Recorded as they finish: a round of 10,000 keeps no pile of responses.
         let mut errors = 0u64;
-        for (target, request_ns, result) in &results {
-            if recorder.request(target, *request_ns, result) == Outcome::Error {
-                errors += 1;
+        loop {
+            tokio::select! {
+                next = requests.next() => match next {
+                    Some((target, request_ns, result)) => {
+                        if recorder.request(target, request_ns, &result) == Outcome::Error {
+                            errors += 1;
+                        }
+                    }
+                    None => break,
+                },
+                () = &mut stopped => break 'rounds,
             }
         }
-        recorder.round(started_ns, elapsed, config.targets.len() as u64, errors);
-        if config.rounds.is_some_and(|n| round >= n) || stop.sleep_async(config.interval).await {
+        drop(requests);
+        let elapsed = started.elapsed();
+        let after = schedule.after_round(elapsed, Instant::now());
+        if let Some(line) = &after.say {
+            recorder.log().info(line);
+        }
+        recorder.round(
+            started_ns,
+            elapsed,
+            config.targets.len() as u64,
+            errors,
+            after.overrun,
+        );
+        if config.rounds.is_some_and(|n| round >= n) || stop.sleep_async(after.wait).await {
             break;
         }
     }

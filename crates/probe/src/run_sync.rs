@@ -16,6 +16,7 @@ use url::Url;
 use crate::config::Config;
 use crate::recorder::Outcome;
 use crate::run_common::{FLUSH_DEADLINE, Start, warm_up_done};
+use crate::schedule::Schedule;
 use crate::stop::Stop;
 
 /// How often a wait for a request looks at the stop flag.
@@ -91,6 +92,7 @@ pub(crate) fn run(config: &Config) -> anyhow::Result<()> {
     }
     let worker = Worker::start(config)?;
     let mut round = 0u64;
+    let mut schedule = Schedule::new(config.interval);
     'rounds: while !stop.requested() && config.rounds.is_none_or(|n| round < n) {
         round += 1;
         let started = Instant::now();
@@ -105,13 +107,19 @@ pub(crate) fn run(config: &Config) -> anyhow::Result<()> {
                 errors += 1;
             }
         }
+        let elapsed = started.elapsed();
+        let after = schedule.after_round(elapsed, Instant::now());
+        if let Some(line) = &after.say {
+            recorder.log().info(line);
+        }
         recorder.round(
             started_ns,
-            started.elapsed(),
+            elapsed,
             config.targets.len() as u64,
             errors,
+            after.overrun,
         );
-        if config.rounds.is_some_and(|n| round >= n) || stop.sleep(config.interval) {
+        if config.rounds.is_some_and(|n| round >= n) || stop.sleep(after.wait) {
             break;
         }
     }

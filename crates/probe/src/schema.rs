@@ -152,7 +152,7 @@ pub const PROBE_ROUND: Measurement = Measurement {
             "total_ms",
             "float",
             "always",
-            "wall time of the round: sync ≈ sum of the requests, async ≈ the slowest",
+            "wall time of the round: sync ≈ sum of the requests, async ≈ the slowest (more when there are more targets than `--concurrency`; with `--spread`, ≈ 0.9 × `--interval` + the last request)",
         ),
         field("requests", "integer", "always", "requests made"),
         field(
@@ -160,6 +160,12 @@ pub const PROBE_ROUND: Measurement = Measurement {
             "integer",
             "always",
             "requests that failed or got 4xx/5xx",
+        ),
+        field(
+            "overrun_ms",
+            "float",
+            "when the round took longer than `--interval`",
+            "how far the round ran past `--interval` (the next round then starts at once)",
         ),
     ],
 };
