@@ -76,6 +76,11 @@ pub struct Args {
     /// --interval instead of all at once
     #[arg(long, env = "PROBE_SPREAD")]
     pub spread: bool,
+
+    /// Where this probe runs, tagged `location` on every point
+    /// [default: the host name]
+    #[arg(long, env = "PROBE_LOCATION", value_name = "NAME")]
+    pub location: Option<String>,
 }
 
 /// Requests in flight by default: at 64, a round of 1,000 fresh loopback

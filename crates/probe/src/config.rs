@@ -34,6 +34,8 @@ pub struct Config {
     pub concurrency: usize,
     /// Async probes: requests started evenly over the interval.
     pub spread: bool,
+    /// The `location` tag of every point.
+    pub location: String,
 }
 
 impl Config {
@@ -63,6 +65,9 @@ pub enum ConfigError {
     /// A target name that metrics cannot carry.
     #[error("invalid target name {0:?}: {1}")]
     UnusableName(String, String),
+    /// A location the line protocol cannot carry.
+    #[error("invalid --location {0:?} (PROBE_LOCATION): {1}")]
+    BadLocation(String, String),
     /// No target given.
     #[error("no targets: pass URL or NAME=URL arguments, or set PROBE_TARGETS (comma-separated)")]
     NoTargets,
@@ -118,6 +123,21 @@ impl Config {
                 .to_line()
                 .map_err(|e| ConfigError::UnusableName(target.name.clone(), e.to_string()))?;
         }
+        let location = match args.location {
+            Some(given) => given.trim().to_owned(),
+            None => host_name(),
+        };
+        if location.is_empty() {
+            return Err(ConfigError::BadLocation(
+                location,
+                "empty; expected a name such as eu-west-1".to_owned(),
+            ));
+        }
+        probe_metrics::Point::new("probe_round", 0)
+            .tag("location", location.as_str())
+            .field("total_ms", 0.0)
+            .to_line()
+            .map_err(|e| ConfigError::BadLocation(location.clone(), e.to_string()))?;
         let mut names = std::collections::HashSet::new();
         if let Some(dup) = targets.iter().find(|t| !names.insert(t.name.as_str())) {
             return Err(ConfigError::DuplicateTarget(dup.name.clone()));
@@ -185,6 +205,18 @@ impl Config {
                 1
             },
             spread: args.spread && scenario.is_async(),
+            location,
         })
     }
+}
+
+/// The host name (the default location), `unknown` when it cannot be read.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()))
+        .unwrap_or_else(|| "unknown".to_owned())
 }

@@ -107,6 +107,8 @@ mod tests {
     /// Every key of the point is in the schema with its kind, and every key the
     /// schema marks `always` is there.
     fn conforms(point: &Point, m: &Measurement) {
+        // The recorder adds the location to every point.
+        let point = &point.clone().tag(schema::LOCATION_TAG, "here");
         assert_eq!(point.measurement(), m.name);
         let tags: Vec<&str> = point.tags().map(|(k, _)| k).collect();
         for (key, value) in point.fields() {

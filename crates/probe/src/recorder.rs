@@ -7,6 +7,7 @@ use reqwest_timing::{ErrorClass, TimedError, TimedResponse};
 
 use crate::log::Log;
 use crate::points;
+use crate::schema::LOCATION_TAG;
 use crate::scenario::Scenario;
 use crate::target::Target;
 
@@ -32,6 +33,7 @@ pub struct Counts {
 /// Records the results of one probe.
 pub struct Recorder {
     scenario: Scenario,
+    location: String,
     sink: Sink,
     log: Log,
     counts: Counts,
@@ -48,9 +50,10 @@ pub enum Outcome {
 
 impl Recorder {
     /// A recorder that sends to `sink`.
-    pub fn new(scenario: Scenario, sink: Sink) -> Self {
+    pub fn new(scenario: Scenario, location: String, sink: Sink) -> Self {
         Self {
             scenario,
+            location,
             sink,
             log: Log::new(scenario.binary()),
             counts: Counts::default(),
@@ -62,8 +65,10 @@ impl Recorder {
         &self.log
     }
 
-    fn send(&self, point: &Point) {
-        self.sink.send(point);
+    /// Sends `point` with the `location` tag every point carries.
+    fn send(&self, point: Point) {
+        self.sink
+            .send(&point.tag(LOCATION_TAG, self.location.as_str()));
     }
 
     /// Records one request that started at `started_ns`.
@@ -76,7 +81,7 @@ impl Recorder {
         self.counts.requests += 1;
         let outcome = match result {
             Ok(response) => {
-                self.send(&points::request(
+                self.send(points::request(
                     self.scenario,
                     target,
                     started_ns,
@@ -87,7 +92,7 @@ impl Recorder {
                     None => Outcome::Ok,
                     Some(class) => {
                         let total_ms = response.timings.total.as_secs_f64() * 1e3;
-                        self.send(&points::error(
+                        self.send(points::error(
                             self.scenario,
                             target,
                             started_ns,
@@ -103,7 +108,7 @@ impl Recorder {
                 }
             }
             Err(error) => {
-                self.send(&points::failure(self.scenario, target, started_ns, error));
+                self.send(points::failure(self.scenario, target, started_ns, error));
                 self.counts.http_error += 1;
                 self.log
                     .failure(&label(target), error.class.as_str(), error.to_string());
@@ -129,10 +134,10 @@ impl Recorder {
         if let Some(overrun) = overrun {
             round = round.field("overrun_ms", points::ms(overrun));
         }
-        self.send(&round);
+        self.send(round);
         self.counts.probe_round += 1;
         self.counts.rounds += 1;
-        self.send(&points::sink(
+        self.send(points::sink(
             self.scenario,
             now_ns(),
             self.sink.kind(),

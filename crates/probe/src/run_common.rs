@@ -26,16 +26,26 @@ impl Start {
                 ..SinkOptions::default()
             },
         )?;
-        let recorder = Recorder::new(config.scenario, sink);
+        let recorder = Recorder::new(config.scenario, config.location.clone(), sink);
         let rounds = config
             .rounds
             .map_or_else(|| "until stopped".to_owned(), |n| plural(n, "round"));
         recorder.log().info(format_args!(
-            "{}, {rounds}, interval {}, timeout {}, sink {}",
+            "{}, {rounds}, interval {}, timeout {}, sink {}, location {}{}",
             plural(config.targets.len() as u64, "target"),
             humantime::format_duration(config.interval),
             humantime::format_duration(config.timeout),
             config.sink_label,
+            config.location,
+            if config.scenario.is_async() {
+                format!(
+                    ", concurrency {}{}",
+                    config.concurrency,
+                    if config.spread { ", spread" } else { "" }
+                )
+            } else {
+                String::new()
+            },
         ));
         Ok(Self { stop, recorder })
     }

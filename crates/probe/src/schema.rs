@@ -61,12 +61,20 @@ const TARGET: Key = tag(
 );
 const DOMAIN: Key = tag("domain", "the URL's host");
 
+/// The key of the tag every point carries (added by the recorder).
+pub const LOCATION_TAG: &str = "location";
+const LOCATION: Key = tag(
+    LOCATION_TAG,
+    "where the probe runs: `--location` (`PROBE_LOCATION`), by default the host name",
+);
+
 /// `http_request`: one point per request that got a response.
 pub const HTTP_REQUEST: Measurement = Measurement {
     name: "http_request",
     about: "one point per request that got a response (4xx and 5xx included)",
     tags: &[
         SCENARIO,
+        LOCATION,
         TARGET,
         DOMAIN,
         tag("method", "HTTP method, e.g. `GET`"),
@@ -129,6 +137,7 @@ pub const HTTP_ERROR: Measurement = Measurement {
     about: "one point per failed request; a 4xx/5xx response also has its `http_request` point",
     tags: &[
         SCENARIO,
+        LOCATION,
         TARGET,
         DOMAIN,
         tag(
@@ -146,7 +155,7 @@ pub const HTTP_ERROR: Measurement = Measurement {
 pub const PROBE_ROUND: Measurement = Measurement {
     name: "probe_round",
     about: "one point per round (every target requested once)",
-    tags: &[SCENARIO],
+    tags: &[SCENARIO, LOCATION],
     fields: &[
         field(
             "total_ms",
@@ -176,6 +185,7 @@ pub const PROBE_SINK: Measurement = Measurement {
     about: "the metric sink's cumulative counters, once per round",
     tags: &[
         SCENARIO,
+        LOCATION,
         tag("sink", "`telegraf`, `influxdb`, `stdout` or `none`"),
     ],
     fields: &[

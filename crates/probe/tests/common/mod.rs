@@ -70,8 +70,11 @@ impl Bin {
 
 /// Every environment variable the probes read, removed so that the caller's
 /// environment cannot change a test.
-pub const PROBE_ENV: [&str; 12] = [
+pub const PROBE_ENV: [&str; 15] = [
     "PROBE_TARGETS",
+    "PROBE_CONCURRENCY",
+    "PROBE_SPREAD",
+    "PROBE_LOCATION",
     "PROBE_INTERVAL",
     "PROBE_ROUNDS",
     "PROBE_TIMEOUT",
