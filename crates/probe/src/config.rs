@@ -46,7 +46,11 @@ impl Config {
         let idle = if self.scenario.is_reused() {
             let mut origins = std::collections::HashSet::new();
             for t in &self.targets {
-                origins.insert((t.url.scheme(), t.url.host_str(), t.url.port_or_known_default()));
+                origins.insert((
+                    t.url.scheme(),
+                    t.url.host_str(),
+                    t.url.port_or_known_default(),
+                ));
             }
             origins.len() as u64
         } else {

@@ -7,8 +7,8 @@ use reqwest_timing::{ErrorClass, TimedError, TimedResponse};
 
 use crate::log::Log;
 use crate::points;
-use crate::schema::LOCATION_TAG;
 use crate::scenario::Scenario;
+use crate::schema::LOCATION_TAG;
 use crate::target::Target;
 
 /// Points handed to the sink, per measurement.
@@ -81,12 +81,7 @@ impl Recorder {
         self.counts.requests += 1;
         let outcome = match result {
             Ok(response) => {
-                self.send(points::request(
-                    self.scenario,
-                    target,
-                    started_ns,
-                    response,
-                ));
+                self.send(points::request(self.scenario, target, started_ns, response));
                 self.counts.http_request += 1;
                 match ErrorClass::from_status(response.status) {
                     None => Outcome::Ok,

@@ -109,7 +109,10 @@ mod tests {
         assert_eq!(first.overrun, Some(ms(150)));
         assert_eq!(first.wait, Duration::ZERO);
         let line = first.say.expect("the first overrun is said");
-        assert!(line.contains("250.0 ms") && line.contains("100ms"), "{line}");
+        assert!(
+            line.contains("250.0 ms") && line.contains("100ms"),
+            "{line}"
+        );
         for i in 1..=3 {
             let again = s.after_round(ms(120), t0 + Duration::from_secs(i));
             assert_eq!(again.overrun, Some(ms(20)));

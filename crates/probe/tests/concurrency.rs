@@ -107,7 +107,10 @@ fn never_more_than_n_in_flight_and_every_target_once_per_round() {
             seen.paths.values().all(|&n| n == 3),
             "{}: {:?}",
             bin.name(),
-            seen.paths.iter().filter(|(_, n)| **n != 3).collect::<Vec<_>>()
+            seen.paths
+                .iter()
+                .filter(|(_, n)| **n != 3)
+                .collect::<Vec<_>>()
         );
         let rounds = run.rounds();
         assert_eq!(rounds.len(), 2);
@@ -182,7 +185,15 @@ fn an_overrunning_round_starts_the_next_at_once() {
     for bin in [Bin::AsyncFresh, Bin::SyncFresh] {
         let run = probe(
             bin,
-            &["--sink", "stdout", "--rounds", "3", "--interval", "400ms", &slow],
+            &[
+                "--sink",
+                "stdout",
+                "--rounds",
+                "3",
+                "--interval",
+                "400ms",
+                &slow,
+            ],
         )
         .success();
         let rounds = run.of("probe_round");

@@ -32,7 +32,12 @@ fn every_point_of_every_measurement_carries_the_location() {
             assert!(!run.of(m).is_empty(), "{}: no {m} points", bin.name());
         }
         for p in &run.points {
-            assert_eq!(p.tag("location"), Some("eu-west-1"), "{}: {p:?}", bin.name());
+            assert_eq!(
+                p.tag("location"),
+                Some("eu-west-1"),
+                "{}: {p:?}",
+                bin.name()
+            );
         }
     }
 }
@@ -45,7 +50,11 @@ fn the_location_defaults_to_the_host_name_and_comes_from_the_environment() {
         .expect("host name")
         .trim()
         .to_owned();
-    let run_default = probe(Bin::AsyncReused, &["--sink", "stdout", "--rounds", "1", &ok]).success();
+    let run_default = probe(
+        Bin::AsyncReused,
+        &["--sink", "stdout", "--rounds", "1", &ok],
+    )
+    .success();
     assert!(!run_default.points.is_empty());
     assert!(
         run_default
@@ -59,7 +68,12 @@ fn the_location_defaults_to_the_host_name_and_comes_from_the_environment() {
     cmd.env("PROBE_LOCATION", "lab")
         .args(["--sink", "stdout", "--rounds", "1", &ok]);
     let from_env = run(cmd).success();
-    assert!(from_env.points.iter().all(|p| p.tag("location") == Some("lab")));
+    assert!(
+        from_env
+            .points
+            .iter()
+            .all(|p| p.tag("location") == Some("lab"))
+    );
 }
 
 #[test]
