@@ -83,10 +83,12 @@ pub struct Args {
     pub location: Option<String>,
 }
 
-/// Requests in flight by default: at 64, a round of 1,000 fresh loopback
-/// connections shows the same median connect time as a round of 10 (the
-/// probe's one thread does not queue them), see BENCHMARKS.md.
-pub const DEFAULT_CONCURRENCY: usize = 64;
+/// Requests in flight by default. The probe's one thread takes up each
+/// finished connect in turn, so a burst of N adds queueing to `connect_ms`:
+/// at 32, 1,000 fresh loopback connections per round keep the median within
+/// 2 ms of a round of 10 even in a debug build on a loaded machine (64 did
+/// not); BENCHMARKS.md has the figures.
+pub const DEFAULT_CONCURRENCY: usize = 32;
 
 /// Most requests in flight `--concurrency` accepts.
 pub const MAX_CONCURRENCY: usize = 10_000;
