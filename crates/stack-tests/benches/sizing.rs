@@ -1,0 +1,275 @@
+//! Sizing: each probe against the demo backend on loopback with 10 … 10,000
+//! targets (distinct names, one host), through the real Telegraf (shipped
+//! config) into the real InfluxDB of the pipeline test. Per run it records CPU
+//! per request, peak RSS, round time, points per second, points sent vs stored
+//! and the most open file descriptors; it prints a Markdown table.
+//!
+//! ```text
+//! cargo build --release -p probe
+//! PROBE_BIN_DIR=target/release cargo bench -p stack-tests --bench sizing
+//! ```
+//! Settings (environment): `SIZING_TARGETS` (default `10,100,1000,10000`),
+//! `SIZING_ROUNDS` (3), `SIZING_PROBES` (the four), `SIZING_TRANSPORTS` (`tcp,udp`:
+//! UDP runs only the largest size of each async probe), `SIZING_CONCURRENCY` (probe default).
+
+use std::fs;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail, ensure};
+use stack_tests::influxdb::InfluxServer;
+use stack_tests::telegraf::{self, Settings, Telegraf};
+use stack_tests::tools::require_tools;
+use stack_tests::workspace::{parse_done_line, workspace_bin};
+
+const DB: &str = "probes";
+const HISTOGRAM_PERIOD: Duration = Duration::from_secs(30);
+/// A run that takes longer is stopped and reported as such.
+const RUN_LIMIT: Duration = Duration::from_secs(300);
+
+fn env_list(key: &str, default: &str) -> Vec<String> {
+    std::env::var(key)
+        .unwrap_or_else(|_| default.to_owned())
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// What one run measured.
+struct Measured {
+    probe: String,
+    transport: String,
+    targets: usize,
+    requests: u64,
+    cpu_s: f64,
+    wall_s: f64,
+    peak_rss_kb: u64,
+    max_fds: usize,
+    round_ms_median: f64,
+    sent: u64,
+    stored: u64,
+}
+
+/// utime + stime in seconds from /proc/PID/stat (also readable from a zombie).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which is in parentheses).
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = f.get(11)?.parse().ok()?;
+    let stime: f64 = f.get(12)?.parse().ok()?;
+    // Clock ticks: 100 per second on Linux.
+    Some((utime + stime) / 100.0)
+}
+
+fn state(pid: u32) -> Option<char> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+fn vm_hwm_kb(pid: u32) -> Option<u64> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+}
+
+fn open_fds(pid: u32) -> usize {
+    fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+}
+
+fn run_probe(
+    telegraf: &Telegraf,
+    base: &str,
+    probe: &str,
+    transport: &str,
+    n: usize,
+    rounds: &str,
+    concurrency: Option<&str>,
+) -> anyhow::Result<Measured> {
+    let location = format!("sizing-{probe}-{transport}-{n}");
+    let sink_url = match transport {
+        "tcp" => format!("tcp://{}", telegraf.tcp),
+        "udp" => format!("udp://{}", telegraf.udp),
+        other => bail!("unknown transport {other}"),
+    };
+    let targets: Vec<String> = (0..n).map(|i| format!("t{i}={base}/health")).collect();
+    let mut cmd = Command::new(workspace_bin(probe)?);
+    cmd.args(["--sink", "telegraf", "--telegraf", &sink_url])
+        .args(["--rounds", rounds, "--interval", "0s", "--timeout", "30s"])
+        .args(["--location", &location])
+        .env("PROBE_TARGETS", targets.join(","))
+        .env_remove("PROBE_CONCURRENCY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if let Some(c) = concurrency {
+        cmd.args(["--concurrency", c]);
+    }
+    let started = Instant::now();
+    let mut child = cmd.spawn()?;
+    let pid = child.id();
+    let mut stderr = child.stderr.take().context("stderr")?;
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
+        s
+    });
+    let (mut peak_rss_kb, mut max_fds) = (0, 0);
+    // Sample until the child is a zombie: its CPU times are still readable then.
+    let cpu_s = loop {
+        match state(pid) {
+            Some('Z') | None => break cpu_seconds(pid).unwrap_or(f64::NAN),
+            _ => {}
+        }
+        peak_rss_kb = peak_rss_kb.max(vm_hwm_kb(pid).unwrap_or(0));
+        max_fds = max_fds.max(open_fds(pid));
+        if started.elapsed() > RUN_LIMIT {
+            let _ = child.kill();
+            bail!("{probe} with {n} targets still running after {RUN_LIMIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let wall_s = started.elapsed().as_secs_f64();
+    let status = child.wait()?;
+    let stderr = reader.join().unwrap_or_default();
+    ensure!(status.success(), "{probe} {n}: {status}: {stderr}");
+    let done = parse_done_line(&stderr)?;
+    let get = |k: &str| -> u64 { done.get(k).and_then(|v| v.parse().ok()).unwrap_or(0) };
+    let sent = get("http_request") + get("http_error") + get("probe_round") + get("probe_sink");
+    Ok(Measured {
+        probe: probe.to_owned(),
+        transport: transport.to_owned(),
+        targets: n,
+        requests: get("requests"),
+        cpu_s,
+        wall_s,
+        peak_rss_kb,
+        max_fds,
+        round_ms_median: 0.0,
+        sent,
+        stored: 0,
+    })
+}
+
+fn stored(influx: &InfluxServer, location: &str) -> anyhow::Result<(u64, f64)> {
+    let filter = format!("AND \"location\" = '{location}'");
+    let mut total = 0;
+    for (m, f) in probe::schema::COUNTED {
+        total += influx.count(DB, m, f, &filter)?;
+    }
+    let q = format!(
+        "SELECT median(\"total_ms\") FROM \"probe_round\" WHERE time > 0 AND \"location\" = '{location}'"
+    );
+    let v = influx.query(DB, &q)?;
+    let median = stack_tests::influxdb::series(&v)
+        .first()
+        .and_then(|s| s.values.first())
+        .and_then(|r| r.get(1))
+        .and_then(serde_json::Value::as_f64)
+        .unwrap_or(f64::NAN);
+    Ok((total, median))
+}
+
+fn main() -> anyhow::Result<()> {
+    // `cargo bench` passes --bench; nothing else is taken from the command line.
+    let Some(tools) = require_tools("sizing bench") else {
+        return Ok(());
+    };
+    let sizes: Vec<usize> = env_list("SIZING_TARGETS", "10,100,1000,10000")
+        .iter()
+        .map(|s| s.parse())
+        .collect::<Result<_, _>>()
+        .context("SIZING_TARGETS: comma-separated whole numbers")?;
+    let rounds = std::env::var("SIZING_ROUNDS").unwrap_or_else(|_| "3".to_owned());
+    let probes = env_list(
+        "SIZING_PROBES",
+        "probe-sync-fresh,probe-sync-reused,probe-async-fresh,probe-async-reused",
+    );
+    let transports = env_list("SIZING_TRANSPORTS", "tcp,udp");
+    let concurrency = std::env::var("SIZING_CONCURRENCY").ok();
+
+    let dir = tempfile::Builder::new().prefix("sizing-").tempdir()?;
+    let influx = InfluxServer::start(&tools.influxd, dir.path())?;
+    influx.create_database(DB)?;
+    let settings = Settings {
+        influx_url: influx.url(),
+        token: influx.token.clone(),
+        bucket: DB.to_owned(),
+        histogram_period: format!("{}s", HISTOGRAM_PERIOD.as_secs()),
+        flush_interval: "1s".to_owned(),
+        interval: "1s".to_owned(),
+    };
+    let mut telegraf = Telegraf::start(
+        &tools.telegraf,
+        &telegraf::shipped_dir(),
+        &settings,
+        &dir.path().join("telegraf.log"),
+    )?;
+    let backend = demo_backend::start_in_background(demo_backend::Config {
+        http: Some(([127, 0, 0, 1], 0).into()),
+        https: None,
+        cert_dir: dir.path().join("certs"),
+        ..Default::default()
+    })?;
+    let base = backend.http_url().context("http listener")?;
+    let base = base.trim_end_matches('/').to_owned();
+
+    let largest = sizes.iter().copied().max().unwrap_or(0);
+    let mut runs = Vec::new();
+    for probe in &probes {
+        for &n in &sizes {
+            for transport in &transports {
+                // UDP for comparison: the largest size of the async probes only.
+                if transport == "udp" && (n != largest || !probe.contains("async")) {
+                    continue;
+                }
+                eprintln!("sizing: {probe} {n} targets over {transport}");
+                match run_probe(
+                    &telegraf,
+                    &base,
+                    probe,
+                    transport,
+                    n,
+                    &rounds,
+                    concurrency.as_deref(),
+                ) {
+                    Ok(m) => runs.push(m),
+                    Err(e) => eprintln!("sizing: {probe} {n} {transport}: {e:#}"),
+                }
+            }
+        }
+    }
+    backend.shutdown();
+    telegraf.stop(HISTOGRAM_PERIOD)?;
+    for m in &mut runs {
+        let location = format!("sizing-{}-{}-{}", m.probe, m.transport, m.targets);
+        let (stored_points, median) = stored(&influx, &location)?;
+        m.stored = stored_points;
+        m.round_ms_median = median;
+    }
+    println!(
+        "| probe | targets | via | requests | CPU µs/request | peak RSS MB | round ms (median) | points/s | sent | stored | max fds |"
+    );
+    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for m in &runs {
+        println!(
+            "| {} | {} | {} | {} | {:.0} | {:.1} | {:.1} | {:.0} | {} | {} | {} |",
+            m.probe,
+            m.targets,
+            m.transport,
+            m.requests,
+            // The warm-up round's requests cost CPU too.
+            m.cpu_s * 1e6 / (m.requests + m.targets as u64).max(1) as f64,
+            m.peak_rss_kb as f64 / 1024.0,
+            m.round_ms_median,
+            m.sent as f64 / m.wall_s,
+            m.sent,
+            m.stored,
+            m.max_fds,
+        );
+    }
+    Ok(())
+}
