@@ -52,13 +52,13 @@ fn serve(mut stream: TcpStream, seen: &Mutex<Seen>, hold: Duration) {
         buf.drain(..end + 4);
         let path = head.split(' ').nth(1).unwrap_or("").to_owned();
         {
-            let mut s = seen.lock().unwrap();
+            let mut s = seen.lock().expect("counts");
             s.in_flight += 1;
             s.peak = s.peak.max(s.in_flight);
             *s.paths.entry(path).or_default() += 1;
         }
         std::thread::sleep(hold);
-        seen.lock().unwrap().in_flight -= 1;
+        seen.lock().expect("counts").in_flight -= 1;
         let reply = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
         if stream.write_all(reply).is_err() {
             return;
