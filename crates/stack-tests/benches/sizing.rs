@@ -9,7 +9,7 @@
 //! PROBE_BIN_DIR=target/release cargo bench -p stack-tests --bench sizing
 //! ```
 //! Settings (environment): `SIZING_TARGETS` (default `10,100,1000,10000`),
-//! `SIZING_ROUNDS` (3), `SIZING_PROBES` (the four), `SIZING_TRANSPORTS` (`tcp,udp`:
+//! `SIZING_ROUNDS` (at least 2; more for small sizes, up to 10,000 requests a run), `SIZING_PROBES` (the four), `SIZING_TRANSPORTS` (`tcp,udp`:
 //! UDP runs only the largest size of each async probe), `SIZING_CONCURRENCY` (probe default).
 
 use std::fs;
@@ -26,6 +26,8 @@ const DB: &str = "probes";
 const HISTOGRAM_PERIOD: Duration = Duration::from_secs(30);
 /// A run that takes longer is stopped and reported as such.
 const RUN_LIMIT: Duration = Duration::from_secs(300);
+/// Rounds are added until a run makes this many requests.
+const REQUESTS_PER_RUN: u64 = 10_000;
 
 fn env_list(key: &str, default: &str) -> Vec<String> {
     std::env::var(key)
@@ -86,7 +88,7 @@ fn run_probe(
     probe: &str,
     transport: &str,
     n: usize,
-    rounds: &str,
+    rounds: u64,
     concurrency: Option<&str>,
 ) -> anyhow::Result<Measured> {
     let location = format!("sizing-{probe}-{transport}-{n}");
@@ -96,11 +98,18 @@ fn run_probe(
         other => bail!("unknown transport {other}"),
     };
     let targets: Vec<String> = (0..n).map(|i| format!("t{i}={base}/health")).collect();
+    // At least REQUESTS_PER_RUN requests, so small sizes are measurable (10 ms CPU ticks).
+    let rounds = rounds
+        .max(REQUESTS_PER_RUN.div_ceil(n.max(1) as u64))
+        .to_string();
+    let rounds = rounds.as_str();
     let mut cmd = Command::new(workspace_bin(probe)?);
     cmd.args(["--sink", "telegraf", "--telegraf", &sink_url])
         .args(["--rounds", rounds, "--interval", "0s", "--timeout", "30s"])
         .args(["--location", &location])
-        .env("PROBE_TARGETS", targets.join(","))
+        // Arguments, not PROBE_TARGETS: one environment string is limited to 128 KiB.
+        .args(&targets)
+        .env_remove("PROBE_TARGETS")
         .env_remove("PROBE_CONCURRENCY")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -154,6 +163,22 @@ fn run_probe(
     })
 }
 
+/// Waits until InfluxDB holds `sent` points of the run (Telegraf flushes every
+/// second), or until their count stops growing for 10 s: then the shortfall is lost.
+fn wait_stored(influx: &InfluxServer, location: &str, sent: u64) -> anyhow::Result<(u64, f64)> {
+    let (mut last, mut still_since) = (u64::MAX, Instant::now());
+    loop {
+        let (n, median) = stored(influx, location)?;
+        if n >= sent || still_since.elapsed() > Duration::from_secs(10) {
+            return Ok((n, median));
+        }
+        if n != last {
+            (last, still_since) = (n, Instant::now());
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
 fn stored(influx: &InfluxServer, location: &str) -> anyhow::Result<(u64, f64)> {
     let filter = format!("AND \"location\" = '{location}'");
     let mut total = 0;
@@ -183,7 +208,10 @@ fn main() -> anyhow::Result<()> {
         .map(|s| s.parse())
         .collect::<Result<_, _>>()
         .context("SIZING_TARGETS: comma-separated whole numbers")?;
-    let rounds = std::env::var("SIZING_ROUNDS").unwrap_or_else(|_| "3".to_owned());
+    let rounds: u64 = std::env::var("SIZING_ROUNDS")
+        .unwrap_or_else(|_| "2".to_owned())
+        .parse()
+        .context("SIZING_ROUNDS: a whole number")?;
     let probes = env_list(
         "SIZING_PROBES",
         "probe-sync-fresh,probe-sync-reused,probe-async-fresh,probe-async-reused",
@@ -202,7 +230,7 @@ fn main() -> anyhow::Result<()> {
         flush_interval: "1s".to_owned(),
         interval: "1s".to_owned(),
     };
-    let mut telegraf = Telegraf::start(
+    let telegraf = Telegraf::start(
         &tools.telegraf,
         &telegraf::shipped_dir(),
         &settings,
@@ -233,23 +261,21 @@ fn main() -> anyhow::Result<()> {
                     probe,
                     transport,
                     n,
-                    &rounds,
+                    rounds,
                     concurrency.as_deref(),
                 ) {
-                    Ok(m) => runs.push(m),
+                    Ok(mut m) => {
+                        let location = format!("sizing-{probe}-{transport}-{n}");
+                        (m.stored, m.round_ms_median) = wait_stored(&influx, &location, m.sent)?;
+                        runs.push(m);
+                    }
                     Err(e) => eprintln!("sizing: {probe} {n} {transport}: {e:#}"),
                 }
             }
         }
     }
     backend.shutdown();
-    telegraf.stop(HISTOGRAM_PERIOD)?;
-    for m in &mut runs {
-        let location = format!("sizing-{}-{}-{}", m.probe, m.transport, m.targets);
-        let (stored_points, median) = stored(&influx, &location)?;
-        m.stored = stored_points;
-        m.round_ms_median = median;
-    }
+    drop(telegraf);
     println!(
         "| probe | targets | via | requests | CPU µs/request | peak RSS MB | round ms (median) | points/s | sent | stored | max fds |"
     );
