@@ -6,13 +6,14 @@
 //!
 //! ```text
 //! cargo build --release -p probe
-//! PROBE_BIN_DIR=target/release cargo bench -p stack-tests --bench sizing
+//! cargo bench -p stack-tests --bench sizing      # probes from target/release (or PROBE_BIN_DIR)
 //! ```
 //! Settings (environment): `SIZING_TARGETS` (default `10,100,1000,10000`),
 //! `SIZING_ROUNDS` (at least 2; more for small sizes, up to 10,000 requests a run), `SIZING_PROBES` (the four), `SIZING_TRANSPORTS` (`tcp,udp`:
 //! UDP runs only the largest size of each async probe), `SIZING_CONCURRENCY` (probe default).
 
 use std::fs;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -20,7 +21,7 @@ use anyhow::{Context, bail, ensure};
 use stack_tests::influxdb::InfluxServer;
 use stack_tests::telegraf::{self, Settings, Telegraf};
 use stack_tests::tools::require_tools;
-use stack_tests::workspace::{parse_done_line, workspace_bin};
+use stack_tests::workspace::parse_done_line;
 
 const DB: &str = "probes";
 const HISTOGRAM_PERIOD: Duration = Duration::from_secs(30);
@@ -28,6 +29,17 @@ const HISTOGRAM_PERIOD: Duration = Duration::from_secs(30);
 const RUN_LIMIT: Duration = Duration::from_secs(300);
 /// Rounds are added until a run makes this many requests.
 const REQUESTS_PER_RUN: u64 = 10_000;
+
+/// The probe binaries: `PROBE_BIN_DIR`, else the release directory this bench runs from.
+fn bin_dir() -> PathBuf {
+    match std::env::var_os("PROBE_BIN_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => std::env::current_exe()
+            .ok()
+            .and_then(|exe| Some(exe.parent()?.parent()?.to_owned()))
+            .unwrap_or_else(|| PathBuf::from("target/release")),
+    }
+}
 
 fn env_list(key: &str, default: &str) -> Vec<String> {
     std::env::var(key)
@@ -51,6 +63,8 @@ struct Measured {
     round_ms_median: f64,
     sent: u64,
     stored: u64,
+    /// Series in InfluxDB after the run (raw points and Telegraf's histogram).
+    series: u64,
 }
 
 /// utime + stime in seconds from /proc/PID/stat (also readable from a zombie).
@@ -103,7 +117,7 @@ fn run_probe(
         .max(REQUESTS_PER_RUN.div_ceil(n.max(1) as u64))
         .to_string();
     let rounds = rounds.as_str();
-    let mut cmd = Command::new(workspace_bin(probe)?);
+    let mut cmd = Command::new(bin_dir().join(probe));
     cmd.args(["--sink", "telegraf", "--telegraf", &sink_url])
         .args(["--rounds", rounds, "--interval", "0s", "--timeout", "30s"])
         .args(["--location", &location])
@@ -160,6 +174,7 @@ fn run_probe(
         round_ms_median: 0.0,
         sent,
         stored: 0,
+        series: 0,
     })
 }
 
@@ -177,6 +192,14 @@ fn wait_stored(influx: &InfluxServer, location: &str, sent: u64) -> anyhow::Resu
         }
         std::thread::sleep(Duration::from_millis(500));
     }
+}
+
+fn series_count(influx: &InfluxServer) -> anyhow::Result<u64> {
+    let v = influx.query(DB, "SHOW SERIES EXACT CARDINALITY")?;
+    Ok(stack_tests::influxdb::series(&v)
+        .iter()
+        .filter_map(|s| s.values.first()?.first()?.as_u64())
+        .sum())
 }
 
 fn stored(influx: &InfluxServer, location: &str) -> anyhow::Result<(u64, f64)> {
@@ -203,6 +226,21 @@ fn main() -> anyhow::Result<()> {
     let Some(tools) = require_tools("sizing bench") else {
         return Ok(());
     };
+    let probes = env_list(
+        "SIZING_PROBES",
+        "probe-sync-fresh,probe-sync-reused,probe-async-fresh,probe-async-reused",
+    );
+    let missing: Vec<&String> = probes
+        .iter()
+        .filter(|p| !bin_dir().join(p).is_file())
+        .collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "sizing bench: not run, {missing:?} not in {} (cargo build --release -p probe, or set PROBE_BIN_DIR)",
+            bin_dir().display()
+        );
+        return Ok(());
+    }
     let sizes: Vec<usize> = env_list("SIZING_TARGETS", "10,100,1000,10000")
         .iter()
         .map(|s| s.parse())
@@ -212,10 +250,6 @@ fn main() -> anyhow::Result<()> {
         .unwrap_or_else(|_| "2".to_owned())
         .parse()
         .context("SIZING_ROUNDS: a whole number")?;
-    let probes = env_list(
-        "SIZING_PROBES",
-        "probe-sync-fresh,probe-sync-reused,probe-async-fresh,probe-async-reused",
-    );
     let transports = env_list("SIZING_TRANSPORTS", "tcp,udp");
     let concurrency = std::env::var("SIZING_CONCURRENCY").ok();
 
@@ -267,6 +301,10 @@ fn main() -> anyhow::Result<()> {
                     Ok(mut m) => {
                         let location = format!("sizing-{probe}-{transport}-{n}");
                         (m.stored, m.round_ms_median) = wait_stored(&influx, &location, m.sent)?;
+                        // Each run stands alone: its series are counted, then dropped,
+                        // so one run's cardinality does not limit the next.
+                        m.series = series_count(&influx)?;
+                        influx.query(DB, "DROP SERIES WHERE \"location\" =~ /^sizing-/")?;
                         runs.push(m);
                     }
                     Err(e) => eprintln!("sizing: {probe} {n} {transport}: {e:#}"),
@@ -275,14 +313,23 @@ fn main() -> anyhow::Result<()> {
         }
     }
     backend.shutdown();
+    for line in telegraf
+        .proc
+        .log_text()
+        .lines()
+        .filter(|l| l.contains(" E! "))
+        .take(5)
+    {
+        eprintln!("sizing: telegraf: {line}");
+    }
     drop(telegraf);
     println!(
-        "| probe | targets | via | requests | CPU µs/request | peak RSS MB | round ms (median) | points/s | sent | stored | max fds |"
+        "| probe | targets | via | requests | CPU µs/request | peak RSS MB | round ms (median) | points/s | sent | stored | series | max fds |"
     );
-    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for m in &runs {
         println!(
-            "| {} | {} | {} | {} | {:.0} | {:.1} | {:.1} | {:.0} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {:.0} | {:.1} | {:.1} | {:.0} | {} | {} | {} | {} |",
             m.probe,
             m.targets,
             m.transport,
@@ -294,6 +341,7 @@ fn main() -> anyhow::Result<()> {
             m.sent as f64 / m.wall_s,
             m.sent,
             m.stored,
+            m.series,
             m.max_fds,
         );
     }
