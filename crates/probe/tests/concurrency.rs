@@ -285,3 +285,39 @@ fn a_low_soft_limit_is_raised_to_the_hard_limit() {
         "{stderr}"
     );
 }
+
+/// `--spread`: the requests of a round start evenly over 90 % of the interval
+/// (never early); without it they start together.
+#[test]
+fn spread_starts_requests_evenly_over_the_interval() {
+    let b = backend("concurrency", |_| {});
+    let targets: Vec<String> = (0..5)
+        .map(|i| format!("t{i}={}/health", http(&b)))
+        .collect();
+    let starts = |spread: bool| -> Vec<f64> {
+        let mut args = vec!["--sink", "stdout", "--rounds", "1", "--interval", "1s"];
+        if spread {
+            args.push("--spread");
+        }
+        args.extend(targets.iter().map(String::as_str));
+        let run = probe(Bin::AsyncReused, &args).success();
+        let mut ts: Vec<i64> = run
+            .of("http_request")
+            .iter()
+            .map(|p| p.timestamp)
+            .collect();
+        ts.sort_unstable();
+        assert_eq!(ts.len(), 5, "{}", run.stdout);
+        ts.iter().map(|t| (t - ts[0]) as f64 / 1e6).collect()
+    };
+    let spread = starts(true);
+    // 0.9 × 1 s over 5 requests: one every 180 ms.
+    for (i, at) in spread.iter().enumerate() {
+        assert!(
+            *at >= 180.0 * i as f64 - 1.0,
+            "request {i} started {at} ms into the round: {spread:?}"
+        );
+    }
+    let burst = starts(false);
+    assert!(burst[4] < 150.0, "without --spread: {burst:?}");
+}
