@@ -301,11 +301,7 @@ fn spread_starts_requests_evenly_over_the_interval() {
         }
         args.extend(targets.iter().map(String::as_str));
         let run = probe(Bin::AsyncReused, &args).success();
-        let mut ts: Vec<i64> = run
-            .of("http_request")
-            .iter()
-            .map(|p| p.timestamp)
-            .collect();
+        let mut ts: Vec<i64> = run.of("http_request").iter().map(|p| p.timestamp).collect();
         ts.sort_unstable();
         assert_eq!(ts.len(), 5, "{}", run.stdout);
         ts.iter().map(|t| (t - ts[0]) as f64 / 1e6).collect()

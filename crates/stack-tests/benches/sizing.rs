@@ -10,7 +10,7 @@
 //! ```
 //! Settings (environment): `SIZING_TARGETS` (default `10,100,1000,10000`),
 //! `SIZING_ROUNDS` (at least 2; more for small sizes, up to 10,000 requests a run), `SIZING_PROBES` (the four), `SIZING_TRANSPORTS` (`tcp,udp`:
-//! UDP runs only the largest size of each async probe), `SIZING_CONCURRENCY` (probe default).
+//! UDP runs only the largest size of each async probe), `SIZING_CONCURRENCY` (probe default), `SIZING_INTERVAL` (`0s`).
 
 use std::fs;
 use std::path::PathBuf;
@@ -39,6 +39,11 @@ fn bin_dir() -> PathBuf {
             .and_then(|exe| Some(exe.parent()?.parent()?.to_owned()))
             .unwrap_or_else(|| PathBuf::from("target/release")),
     }
+}
+
+/// `SIZING_INTERVAL`: `0s` (rounds back to back, the most load) unless set.
+fn interval() -> String {
+    std::env::var("SIZING_INTERVAL").unwrap_or_else(|_| "0s".to_owned())
 }
 
 fn env_list(key: &str, default: &str) -> Vec<String> {
@@ -112,14 +117,25 @@ fn run_probe(
         other => bail!("unknown transport {other}"),
     };
     let targets: Vec<String> = (0..n).map(|i| format!("t{i}={base}/health")).collect();
-    // At least REQUESTS_PER_RUN requests, so small sizes are measurable (10 ms CPU ticks).
-    let rounds = rounds
-        .max(REQUESTS_PER_RUN.div_ceil(n.max(1) as u64))
-        .to_string();
+    // At least REQUESTS_PER_RUN requests, so small sizes are measurable (10 ms CPU
+    // ticks); with a set interval exactly SIZING_ROUNDS.
+    let rounds = if interval() == "0s" {
+        rounds.max(REQUESTS_PER_RUN.div_ceil(n.max(1) as u64))
+    } else {
+        rounds
+    }
+    .to_string();
     let rounds = rounds.as_str();
     let mut cmd = Command::new(bin_dir().join(probe));
     cmd.args(["--sink", "telegraf", "--telegraf", &sink_url])
-        .args(["--rounds", rounds, "--interval", "0s", "--timeout", "30s"])
+        .args([
+            "--rounds",
+            rounds,
+            "--interval",
+            &interval(),
+            "--timeout",
+            "30s",
+        ])
         .args(["--location", &location])
         // Arguments, not PROBE_TARGETS: one environment string is limited to 128 KiB.
         .args(&targets)
