@@ -10,7 +10,8 @@
 //! ```
 //! Settings (environment): `SIZING_TARGETS` (default `10,100,1000,10000`),
 //! `SIZING_ROUNDS` (at least 2; more for small sizes, up to 10,000 requests a run), `SIZING_PROBES` (the four), `SIZING_TRANSPORTS` (`tcp,udp`:
-//! UDP runs only the largest size of each async probe), `SIZING_CONCURRENCY` (probe default), `SIZING_INTERVAL` (`0s`).
+//! UDP runs only the largest size of each async probe), `SIZING_CONCURRENCY` (probe default), `SIZING_INTERVAL` (`0s`),
+//! `SIZING_TELEGRAF_DIR` (the shipped `telegraf/`).
 
 use std::fs;
 use std::path::PathBuf;
@@ -284,7 +285,8 @@ fn main() -> anyhow::Result<()> {
     };
     let telegraf = Telegraf::start(
         &tools.telegraf,
-        &telegraf::shipped_dir(),
+        // SIZING_TELEGRAF_DIR: another config (telegraf.conf and telegraf.d/) to compare.
+        &std::env::var_os("SIZING_TELEGRAF_DIR").map_or_else(telegraf::shipped_dir, PathBuf::from),
         &settings,
         &dir.path().join("telegraf.log"),
     )?;
