@@ -34,6 +34,9 @@ const FAULTED_SCENARIOS: [&str; 3] = ["sync-fresh", "sync-reused", "async-fresh"
 const STOPPED_SCENARIO: &str = "async-reused";
 /// The scenario whose sink drops points in the faulted set (stamped probe_sink).
 const DROPPING_SCENARIO: &str = "sync-reused";
+/// The `location` of every point, probes' and hand-made: rules grouped by location
+/// fire with it as a label.
+const LOCATION: &str = "test-site";
 
 /// uid -> the one label (key, value) each rule must fire for on the faulted set.
 const EXPECTED: [(&str, &str, &str); 7] = [
@@ -129,6 +132,7 @@ fn send_points(p: &Pipeline, points: &[Point]) -> anyhow::Result<()> {
 fn cert_point(t_ns: i64, target: &str, days: f64) -> Point {
     Point::new("http_request", t_ns)
         .tag("scenario", "sync-fresh")
+        .tag("location", LOCATION)
         .tag("target", target)
         .tag("domain", "localhost")
         .tag("method", "GET")
@@ -154,6 +158,7 @@ fn run_probe(
     let out = Command::new(workspace_bin(&format!("probe-{scenario}"))?)
         .args(["--sink", "telegraf", "--telegraf"])
         .arg(format!("tcp://{}", p.telegraf.tcp))
+        .args(["--location", LOCATION])
         .args(["--interval", "0s", "--timeout", "5s", "--rounds"])
         .arg(rounds.to_string())
         .arg("--ca-cert")
@@ -237,6 +242,7 @@ fn feed_faulted(p: &Pipeline) -> anyhow::Result<demo_backend::Running> {
         points.push(
             Point::new("probe_round", t)
                 .tag("scenario", STOPPED_SCENARIO)
+                .tag("location", LOCATION)
                 .field("total_ms", 90.0)
                 .field("requests", 3_i64)
                 .field("errors", 1_i64),
@@ -247,6 +253,7 @@ fn feed_faulted(p: &Pipeline) -> anyhow::Result<demo_backend::Running> {
         points.push(
             Point::new("probe_sink", now - (240 - 60 * i as i64) * s)
                 .tag("scenario", DROPPING_SCENARIO)
+                .tag("location", LOCATION)
                 .tag("sink", "telegraf")
                 .field("sent", 100 * (i as i64 + 1))
                 .field("dropped", dropped),
@@ -339,7 +346,14 @@ fn check_rules(
             }
         }
         let firing = faulted_eval.firing(rule);
-        let want: Labels = [(key.to_owned(), value.to_owned())].into_iter().collect();
+        let mut want: Labels = [(key.to_owned(), value.to_owned())].into_iter().collect();
+        if rule
+            .queries
+            .iter()
+            .any(|q| q.query.contains("\"location\""))
+        {
+            want.insert("location".to_owned(), LOCATION.to_owned());
+        }
         if firing != vec![want.clone()] {
             problems.push(format!(
                 "{} on the faulted set: firing for [{}], want exactly [{}]; numbers {:?}",
