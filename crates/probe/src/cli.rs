@@ -18,7 +18,8 @@ pub struct Args {
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
 
-    /// Pause between rounds, e.g. 500ms, 3s (0s allowed, at most 365d)
+    /// From the start of one round to the next (at once after an overrun), e.g. 500ms, 3s
+    /// (0s: back to back; at most 365d)
     #[arg(long, env = "PROBE_INTERVAL", default_value = "3s", value_name = "DURATION", value_parser = duration, allow_hyphen_values = true)]
     pub interval: Duration,
 

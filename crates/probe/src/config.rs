@@ -16,7 +16,7 @@ pub struct Config {
     pub scenario: Scenario,
     /// What to request each round.
     pub targets: Vec<Target>,
-    /// Pause between rounds.
+    /// From the start of one round to the next.
     pub interval: Duration,
     /// Rounds to run, `None` until stopped.
     pub rounds: Option<u64>,
