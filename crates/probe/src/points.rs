@@ -144,6 +144,7 @@ mod tests {
             status: reqwest::StatusCode::OK,
             headers: Default::default(),
             url: url.parse().unwrap(),
+            version: reqwest::Version::HTTP_11,
             body_bytes: 381,
             timings: Timings {
                 connection,
@@ -164,6 +165,7 @@ mod tests {
             setup: ms(34),
             local_addr: ([127, 0, 0, 1], 40000).into(),
             remote_addr: ([127, 0, 0, 1], 443).into(),
+            tls_facts: None,
         };
         let s = Scenario::SyncFresh;
         let fresh = request(

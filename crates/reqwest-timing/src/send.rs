@@ -9,6 +9,7 @@ use reqwest::StatusCode;
 
 use crate::Instrumentation;
 use crate::classify::{ErrorClass, describe};
+use crate::recorder::Claim;
 use crate::timings::Timings;
 
 /// A response whose body was read to the end.
@@ -23,6 +24,9 @@ pub struct TimedResponse {
     /// redirects, [`Timings::total`] covers every hop and the other phases the
     /// last one.
     pub url: reqwest::Url,
+    /// The HTTP version that carried the response (see
+    /// [`http_version_str`](crate::http_version_str) for its tag value).
+    pub version: http::Version,
     /// Bytes of body received (after any content decoding).
     pub body_bytes: u64,
     /// Where the time went.
@@ -71,12 +75,14 @@ fn local_addr(extensions: &http::Extensions) -> Option<SocketAddr> {
 /// Where the body goes while it is read: counted only, or also kept.
 type Keep<'a> = Option<&'a mut Vec<u8>>;
 
-/// What the response carried besides its body.
+/// What the response carried besides its body, and what it learned about
+/// its connection when its headers arrived.
 struct Head {
     status: StatusCode,
     headers: http::HeaderMap,
     url: reqwest::Url,
-    local: Option<SocketAddr>,
+    version: http::Version,
+    claim: Claim,
 }
 
 impl Instrumentation {
@@ -113,7 +119,8 @@ impl Instrumentation {
             status: response.status(),
             headers: std::mem::take(response.headers_mut()),
             url: response.url().clone(),
-            local: local_addr(response.extensions()),
+            version: response.version(),
+            claim: self.claim(response.extensions(), started),
         };
         let mut body_bytes = 0u64;
         loop {
@@ -125,10 +132,7 @@ impl Instrumentation {
                     }
                 }
                 Ok(None) => break,
-                Err(e) => {
-                    self.forget(head.local, started);
-                    return Err(fail(e));
-                }
+                Err(e) => return Err(fail(e)),
             }
         }
         Ok(self.finish(started, headers_at, head, body_bytes))
@@ -169,7 +173,8 @@ impl Instrumentation {
             status: response.status(),
             headers: std::mem::take(response.headers_mut()),
             url: response.url().clone(),
-            local: local_addr(response.extensions()),
+            version: response.version(),
+            claim: self.claim(response.extensions(), started),
         };
         let mut body_bytes = 0u64;
         let mut buf = [0u8; 16 * 1024];
@@ -184,7 +189,6 @@ impl Instrumentation {
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    self.forget(head.local, started);
                     return Err(TimedError::new(ErrorClass::of_body_read(&e), started, &e));
                 }
             }
@@ -192,10 +196,11 @@ impl Instrumentation {
         Ok(self.finish(started, headers_at, head, body_bytes))
     }
 
-    fn forget(&self, local: Option<SocketAddr>, started: Instant) {
-        if let Some(local) = local {
-            let _ = self.recorder.claim(local, started);
-        }
+    /// Claims the serving connection's setup when the headers arrive: with
+    /// HTTP/2 the first response of the streams that waited for a new
+    /// connection reports it, whichever finishes its body first.
+    fn claim(&self, extensions: &http::Extensions, started: Instant) -> Claim {
+        local_addr(extensions).map_or_else(Claim::default, |l| self.recorder.claim(l, started))
     }
 
     fn finish(
@@ -206,15 +211,15 @@ impl Instrumentation {
         body_bytes: u64,
     ) -> TimedResponse {
         let done = Instant::now();
-        let opened = head.local.and_then(|l| self.recorder.claim(l, started));
-        let sent_at = opened.as_ref().map_or(started, |c| c.ready.max(started));
+        let sent_at = head.claim.ready.map_or(started, |r| r.max(started));
         TimedResponse {
             status: head.status,
             headers: head.headers,
             url: head.url,
+            version: head.version,
             body_bytes,
             timings: Timings {
-                connection: opened.map(|c| c.timing),
+                connection: head.claim.setup,
                 ttfb: headers_at.saturating_duration_since(sent_at),
                 body: done.saturating_duration_since(headers_at),
                 total: done.saturating_duration_since(started),
