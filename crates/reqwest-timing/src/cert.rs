@@ -66,9 +66,11 @@ fn parse_time(text: &[u8], year_digits: usize) -> Option<i64> {
         return None;
     }
     let number = |from: usize, len: usize| -> Option<i64> {
-        text.get(from..from + len)?.iter().try_fold(0i64, |acc, &b| {
-            b.is_ascii_digit().then(|| acc * 10 + i64::from(b - b'0'))
-        })
+        text.get(from..from + len)?
+            .iter()
+            .try_fold(0i64, |acc, &b| {
+                b.is_ascii_digit().then(|| acc * 10 + i64::from(b - b'0'))
+            })
     };
     let mut year = number(0, year_digits)?;
     if year_digits == 2 {
@@ -112,7 +114,13 @@ mod tests {
 
     #[test]
     fn garbage_is_not_a_certificate() {
-        for der in [&b""[..], b"\x30", b"\x30\x05abc", b"\x30\x82\xff\xff", b"\x02\x01\x00"] {
+        for der in [
+            &b""[..],
+            b"\x30",
+            b"\x30\x05abc",
+            b"\x30\x82\xff\xff",
+            b"\x02\x01\x00",
+        ] {
             assert_eq!(not_after(der), None, "{der:?}");
         }
     }

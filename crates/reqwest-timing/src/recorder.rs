@@ -166,7 +166,11 @@ impl Recorder {
         let mut open = self.open();
         let now = conn.ready;
         open.retain(|_, c| {
-            let ttl = if c.claimed { CLAIMED_TTL } else { UNCLAIMED_TTL };
+            let ttl = if c.claimed {
+                CLAIMED_TTL
+            } else {
+                UNCLAIMED_TTL
+            };
             now.saturating_duration_since(c.ready) < ttl
         });
         open.insert(conn.timing.local_addr, conn);

@@ -221,12 +221,19 @@ impl ServerCertVerifier for FactsVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let verified =
-            self.inner
-                .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)?;
+        let verified = self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        )?;
         let started = Instant::now();
         let _ = CURRENT.try_with(|p| {
-            p.cert_verified(earliest_not_after(end_entity, intermediates), started.elapsed());
+            p.cert_verified(
+                earliest_not_after(end_entity, intermediates),
+                started.elapsed(),
+            );
         });
         Ok(verified)
     }

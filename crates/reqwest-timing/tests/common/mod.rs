@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod h2;
+
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 
