@@ -72,8 +72,16 @@ fn local_addr(extensions: &http::Extensions) -> Option<SocketAddr> {
     extensions.get::<HttpInfo>().map(HttpInfo::local_addr)
 }
 
-/// Where the body goes while it is read: counted only, or also kept.
-type Keep<'a> = Option<&'a mut Vec<u8>>;
+/// Where the body goes while it is read: counted only, or also kept up to a
+/// number of bytes.
+type Keep<'a> = Option<(&'a mut Vec<u8>, usize)>;
+
+fn keep(keep: &mut Keep<'_>, chunk: &[u8]) {
+    if let Some((body, max_bytes)) = keep {
+        let room = max_bytes.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+}
 
 /// What the response carried besides its body, and what it learned about
 /// its connection when its headers arrived.
@@ -101,15 +109,27 @@ impl Instrumentation {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<(TimedResponse, Vec<u8>), TimedError> {
+        self.send_with_body_prefix(request, usize::MAX).await
+    }
+
+    /// Like [`send`](Self::send), and also returns the first `max_bytes` of
+    /// the body. The whole body is still read and timed.
+    pub async fn send_with_body_prefix(
+        &self,
+        request: reqwest::RequestBuilder,
+        max_bytes: usize,
+    ) -> Result<(TimedResponse, Vec<u8>), TimedError> {
         let mut body = Vec::new();
-        let response = self.send_async(request, Some(&mut body)).await?;
+        let response = self
+            .send_async(request, Some((&mut body, max_bytes)))
+            .await?;
         Ok((response, body))
     }
 
     async fn send_async(
         &self,
         request: reqwest::RequestBuilder,
-        mut keep: Keep<'_>,
+        mut kept: Keep<'_>,
     ) -> Result<TimedResponse, TimedError> {
         let started = Instant::now();
         let fail = |e: reqwest::Error| TimedError::new(ErrorClass::of(&e), started, &e);
@@ -127,9 +147,7 @@ impl Instrumentation {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
                     body_bytes += chunk.len() as u64;
-                    if let Some(body) = keep.as_deref_mut() {
-                        body.extend_from_slice(&chunk);
-                    }
+                    keep(&mut kept, &chunk);
                 }
                 Ok(None) => break,
                 Err(e) => return Err(fail(e)),
@@ -154,15 +172,25 @@ impl Instrumentation {
         &self,
         request: reqwest::blocking::RequestBuilder,
     ) -> Result<(TimedResponse, Vec<u8>), TimedError> {
+        self.send_blocking_with_body_prefix(request, usize::MAX)
+    }
+
+    /// Like [`send_blocking`](Self::send_blocking), and also returns the first
+    /// `max_bytes` of the body. The whole body is still read and timed.
+    pub fn send_blocking_with_body_prefix(
+        &self,
+        request: reqwest::blocking::RequestBuilder,
+        max_bytes: usize,
+    ) -> Result<(TimedResponse, Vec<u8>), TimedError> {
         let mut body = Vec::new();
-        let response = self.send_blocking_inner(request, Some(&mut body))?;
+        let response = self.send_blocking_inner(request, Some((&mut body, max_bytes)))?;
         Ok((response, body))
     }
 
     fn send_blocking_inner(
         &self,
         request: reqwest::blocking::RequestBuilder,
-        mut keep: Keep<'_>,
+        mut kept: Keep<'_>,
     ) -> Result<TimedResponse, TimedError> {
         let started = Instant::now();
         let mut response = request
@@ -183,9 +211,7 @@ impl Instrumentation {
                 Ok(0) => break,
                 Ok(n) => {
                     body_bytes += n as u64;
-                    if let Some(body) = keep.as_deref_mut() {
-                        body.extend_from_slice(&buf[..n]);
-                    }
+                    keep(&mut kept, &buf[..n]);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {

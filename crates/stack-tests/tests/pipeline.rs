@@ -28,8 +28,9 @@ const DB: &str = "probes";
 /// The shipped histogram period, kept in the test.
 const HISTOGRAM_PERIOD: Duration = Duration::from_secs(30);
 const SCENARIOS: [&str; 4] = ["sync-fresh", "sync-reused", "async-fresh", "async-reused"];
-const ERROR_CLASSES: [&str; 9] = [
-    "dns", "connect", "tls", "timeout", "http_4xx", "http_5xx", "body", "redirect", "other",
+const ERROR_CLASSES: [&str; 10] = [
+    "dns", "connect", "tls", "timeout", "http_4xx", "http_5xx", "body", "redirect", "expect",
+    "other",
 ];
 /// (measurement, field counted) for the "nothing lost" check.
 const COUNTED: [(&str, &str); 4] = [
@@ -160,10 +161,10 @@ fn synthetic_points(start_ns: i64) -> Vec<Point> {
             points.push(
                 Point::new("http_error", next())
                     .tag("scenario", scenario)
-                    // 4xx/5xx go with a response (the 503 above); the rest never got one.
+                    // 4xx/5xx and expect go with a response (the 503 above); the rest never got one.
                     .tag(
                         "target",
-                        if class.starts_with("http_") {
+                        if class.starts_with("http_") || class == "expect" {
                             "synth-fast"
                         } else {
                             "synth-fail"
