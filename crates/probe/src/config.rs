@@ -174,8 +174,10 @@ pub(crate) fn load_targets(
     if let Some(path) = file {
         targets.extend(targets_file::read(path, &|name| std::env::var(name).ok())?);
     }
-    if targets.is_empty() {
-        return Err(ConfigError::NoTargets);
+    match (targets.is_empty(), file) {
+        (true, Some(path)) => return Err(FileError::no_targets(path).into()),
+        (true, None) => return Err(ConfigError::NoTargets),
+        _ => {}
     }
     // A name the line protocol cannot carry would lose every point of its target.
     for target in &targets {

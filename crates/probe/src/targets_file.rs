@@ -86,6 +86,16 @@ enum StatusValue {
     Text(String),
 }
 
+impl FileError {
+    /// The file holds no `[[target]]` and no other target was given.
+    pub fn no_targets(path: &Path) -> Self {
+        Self {
+            place: path.display().to_string(),
+            message: "no [[target]] table and no other targets: expected at least one [[target]] with name and url".into(),
+        }
+    }
+}
+
 /// Reads and checks the file; `env` looks up `${VAR}`.
 pub fn read(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Target>, FileError> {
     let text = std::fs::read_to_string(path).map_err(|e| FileError {
@@ -116,13 +126,6 @@ pub fn parse(
         place: place(path, text, span.start),
         message,
     };
-    if text.trim().is_empty() {
-        return Err(FileError {
-            place: path.display().to_string(),
-            message: "the file is empty: expected at least one [[target]] table with name and url"
-                .into(),
-        });
-    }
     let file: File = toml::from_str(text).map_err(|e| {
         let message = e.message().trim().replace('\n', " ");
         at(e.span().unwrap_or(0..0), message)
@@ -377,7 +380,8 @@ impl Reader<'_> {
         if let Some(re) = &t.expect_body {
             spec.expect.body = Some(regex::bytes::Regex::new(re.get_ref()).or_else(|e| {
                 let first = e.to_string();
-                let reason = first.lines().last().unwrap_or("invalid").trim().to_owned();
+                let reason = first.lines().last().unwrap_or("invalid").trim();
+                let reason = reason.trim_start_matches("error: ");
                 self.fail(
                     re.span(),
                     format!("expect_body: bad regex {:?}: {reason}", re.get_ref()),
