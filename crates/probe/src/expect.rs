@@ -38,7 +38,10 @@ impl StatusPattern {
 
     /// A code from 100 to 599.
     pub fn code(code: i64) -> Option<Self> {
-        (100..=599).contains(&code).then(|| Self::Code(code as u16))
+        u16::try_from(code)
+            .ok()
+            .filter(|c| (100..=599).contains(c))
+            .map(Self::Code)
     }
 }
 

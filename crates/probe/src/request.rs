@@ -41,7 +41,7 @@ impl AsyncClients {
     pub(crate) fn cover(&mut self, config: &Config, targets: &[Target]) -> anyhow::Result<()> {
         for target in targets {
             let mode = config.http_of(target);
-            if !self.clients.contains_key(&mode) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = self.clients.entry(mode) {
                 let timing =
                     Instrumentation::new(config.policy, &config.tls)?.with_http(mode.policy());
                 let builder = reqwest::Client::builder()
@@ -49,7 +49,7 @@ impl AsyncClients {
                     .connect_timeout(config.timeout)
                     .user_agent(crate::USER_AGENT);
                 let client = timing.apply(builder).build()?;
-                self.clients.insert(mode, (timing, client));
+                slot.insert((timing, client));
             }
         }
         Ok(())

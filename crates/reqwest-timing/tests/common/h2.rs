@@ -188,6 +188,9 @@ pub fn start(name: &str, setup: Setup) -> Server {
                     continue;
                 };
                 counter.fetch_add(1, Ordering::SeqCst);
+                // Small HTTP/2 frames must not wait for ACKs (Nagle), or the
+                // headers arrive after the body delay has started.
+                let _ = stream.set_nodelay(true);
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
                     let mut builder =
