@@ -41,7 +41,7 @@ mod tls;
 pub use classify::ErrorClass;
 pub use send::{TimedError, TimedResponse};
 pub use timings::{ConnectionTiming, DnsPhase, Timings, TlsFacts, TlsVersion, http_version_str};
-pub use tls::{TlsError, TlsOptions, check_ca_file, rustls_config};
+pub use tls::{TlsError, TlsOptions, check_ca_file, earliest_not_after, rustls_config};
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -265,8 +265,10 @@ impl ServerCertVerifier for FactsVerifier {
     }
 }
 
-/// The earliest `notAfter` of a chain; certificates that do not parse are skipped.
-pub(crate) fn earliest_not_after(
+/// The earliest `notAfter` of a certificate chain (DER); certificates that do
+/// not parse are skipped. This is what the verifier hook runs during a full
+/// handshake (its time is taken off the reported TLS phase).
+pub fn earliest_not_after(
     end_entity: &CertificateDer<'_>,
     intermediates: &[CertificateDer<'_>],
 ) -> Option<SystemTime> {
