@@ -22,7 +22,8 @@ pub struct Args {
 
     /// TOML file of targets with method, headers, body, expectations and tags
     /// (see targets.example.toml); combines with TARGET arguments; SIGHUP re-reads it
-    #[arg(long, env = "PROBE_TARGETS_FILE", value_name = "PATH")]
+    /// [env: PROBE_TARGETS_FILE, empty means none]
+    #[arg(long, value_name = "PATH")]
     pub targets_file: Option<PathBuf>,
 
     /// Pause between rounds, e.g. 500ms, 3s (0s allowed)

@@ -89,7 +89,13 @@ impl Config {
             .filter(|t| !t.trim().is_empty())
             .map(|t| t.parse::<Target>())
             .collect::<Result<Vec<_>, _>>()?;
-        let targets = load_targets(&given_targets, args.targets_file.as_deref())?;
+        // Read by hand (like PROBE_TARGETS) so that an empty value means no file.
+        let targets_file = args.targets_file.clone().or_else(|| {
+            std::env::var_os("PROBE_TARGETS_FILE")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        });
+        let targets = load_targets(&given_targets, targets_file.as_deref())?;
         let tls = TlsOptions {
             system_roots: true,
             extra_ca_file: args.ca_cert.clone(),
@@ -148,7 +154,7 @@ impl Config {
             sink,
             sink_label,
             http: args.http,
-            targets_file: args.targets_file,
+            targets_file,
             given_targets,
         })
     }

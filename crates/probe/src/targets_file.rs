@@ -517,3 +517,40 @@ tags = { tier = "critical" }
         }
     }
 }
+
+#[cfg(test)]
+mod example_tests {
+    use super::*;
+
+    /// The shipped example parses (with its variable set) and uses every key.
+    #[test]
+    fn targets_example_toml_is_valid() {
+        let path = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../targets.example.toml"
+        ));
+        let text = std::fs::read_to_string(path).expect("targets.example.toml");
+        let env = |name: &str| (name == "ORDERS_TOKEN").then(|| "t".to_owned());
+        let targets = parse(path, &text, &env).expect("valid example");
+        assert_eq!(targets.len(), 2);
+        let orders = &targets[1].request;
+        assert_eq!(orders.method, reqwest::Method::POST);
+        assert!(orders.body.is_some() && orders.expect.body.is_some());
+        assert_eq!(orders.http, Some(HttpMode::Auto));
+        for key in [
+            "name",
+            "url",
+            "method",
+            "headers",
+            "body",
+            "body_file",
+            "expect_status",
+            "expect_body",
+            "timeout",
+            "http",
+            "tags",
+        ] {
+            assert!(text.contains(&format!("{key} =")), "{key} documented");
+        }
+    }
+}

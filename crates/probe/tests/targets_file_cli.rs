@@ -142,3 +142,41 @@ fn targets_file_bad_header_value_stays_secret() {
     assert!(!line.contains("ret-value"), "{line}");
     insta::assert_snapshot!(line);
 }
+
+#[test]
+fn targets_file_from_the_environment() {
+    let line = refusal_of(
+        Bin::SyncFresh,
+        Some(&format!("{HEAD}method = \"FETCH\"\n")),
+        &[],
+        &[],
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("env.toml"),
+        format!("{HEAD}method = \"FETCH\"\n"),
+    )
+    .expect("write");
+    let mut cmd = command(Bin::AsyncFresh);
+    cmd.current_dir(dir.path())
+        .args(["--rounds", "1", "--sink", "none"])
+        .env("PROBE_TARGETS_FILE", "env.toml");
+    let run = run(cmd);
+    assert_eq!(run.code, Some(2));
+    let from_env = run
+        .stderr
+        .trim()
+        .replace("env.toml", "t.toml")
+        .replace("async-fresh", "sync-fresh");
+    assert_eq!(from_env, line);
+}
+
+#[test]
+fn empty_targets_file_variable_means_no_file() {
+    let mut cmd = command(Bin::SyncFresh);
+    cmd.args(["--rounds", "1", "--interval", "0s", "--sink", "none"])
+        .arg(format!("http://127.0.0.1:{}/", common::closed_port()))
+        .env("PROBE_TARGETS_FILE", "");
+    let run = run(cmd);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+}
