@@ -146,6 +146,7 @@ fn synthetic_points(start_ns: i64) -> Vec<Point> {
                         "lookup"
                     },
                 )
+                .tag("http_version", if i % 2 == 0 { "2" } else { "1.1" })
                 .float("total_ms", *total)
                 .float("ttfb_ms", total * 0.6)
                 .float("body_ms", total * 0.1);
@@ -153,7 +154,10 @@ fn synthetic_points(start_ns: i64) -> Vec<Point> {
                 p = p
                     .float("dns_ms", 1.5)
                     .float("connect_ms", 2.5)
-                    .float("tls_ms", 7.25);
+                    .float("tls_ms", 7.25)
+                    .tag("tls_version", "1.3")
+                    .tag("tls_resumed", if i % 4 == 0 { "true" } else { "false" })
+                    .float("cert_expires_in_days", 42.5);
             }
             points.push(p.int("status_code", status).int("body_bytes", 381));
         }
