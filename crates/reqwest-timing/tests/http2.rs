@@ -183,3 +183,31 @@ fn blocking_client_speaks_h2_and_claims_once() {
     assert!(results[1..].iter().all(|r| r.timings.reused()));
     assert_eq!(server.connections(), 1);
 }
+
+/// A body prefix keeps at most the bytes asked for, and the whole body is
+/// still read and counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn body_prefix_is_bounded_and_the_body_still_counted() {
+    let server = h2::start("prefix", Setup::default());
+    let timing = timing(&server, ConnectionPolicy::reused(), HttpVersionPolicy::Auto);
+    let client = async_client(&timing);
+    let (r, body) = timing
+        .send_with_body_prefix(client.get(server.url("/body-delay/50")), 3)
+        .await
+        .expect("response");
+    assert_eq!(body, b"fir");
+    assert_eq!(r.body_bytes, 11);
+    assert!(r.timings.body.as_millis() >= 50);
+}
+
+#[test]
+fn blocking_body_prefix_is_bounded_and_the_body_still_counted() {
+    let server = h2::start("prefix-blocking", Setup::default());
+    let timing = timing(&server, ConnectionPolicy::reused(), HttpVersionPolicy::Auto);
+    let blocking = blocking_client(&timing);
+    let (r, body) = timing
+        .send_blocking_with_body_prefix(blocking.get(server.url("/body-delay/0")), 8)
+        .expect("response");
+    assert_eq!(body, b"first\nla");
+    assert_eq!(r.body_bytes, 11);
+}
