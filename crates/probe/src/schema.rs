@@ -134,7 +134,7 @@ pub const HTTP_REQUEST: Measurement = Measurement {
             "tls_ms",
             "float",
             "new HTTPS connection",
-            "TLS handshake (ClientHello to handshake end)",
+            "TLS handshake (ClientHello to handshake end; the probe's reading of the certificate chain is taken off)",
         ),
         field(
             "cert_expires_in_days",
@@ -162,7 +162,7 @@ pub const HTTP_REQUEST: Measurement = Measurement {
 /// `http_error`: one point per failed request.
 pub const HTTP_ERROR: Measurement = Measurement {
     name: "http_error",
-    about: "one point per failed request; a 4xx/5xx response also has its `http_request` point",
+    about: "one point per failed request; a response that broke an expectation (by default a 4xx/5xx) also has its `http_request` point",
     tags: &[
         SCENARIO,
         TARGET,
@@ -195,7 +195,7 @@ pub const PROBE_ROUND: Measurement = Measurement {
             "errors",
             "integer",
             "always",
-            "requests that failed or got 4xx/5xx",
+            "requests that failed or whose response broke an expectation (by default 4xx/5xx)",
         ),
     ],
 };
