@@ -305,3 +305,40 @@ fn sighup_reloads_a_good_file_and_keeps_the_targets_on_a_bad_one() {
         );
     }
 }
+
+/// A failing target whose URL carries a secret from `${VAR}`: the log shows
+/// the URL as written in the file, and the error never shows the value.
+#[test]
+fn a_secret_in_the_url_stays_out_of_failure_logs() {
+    for bin in [Bin::SyncReused, Bin::AsyncFresh] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("targets.toml");
+        let port = common::closed_port();
+        std::fs::write(
+            &file,
+            format!(
+                "[[target]]\nname = \"leaky\"\nurl = \"http://127.0.0.1:{port}/x?token=${{PROBE_TEST_TOKEN}}\"\n"
+            ),
+        )
+        .expect("write");
+        let mut cmd = command(bin);
+        cmd.args(["--rounds", "2", "--interval", "0s", "--sink", "stdout"])
+            .arg("--targets-file")
+            .arg(&file)
+            .env("PROBE_TEST_TOKEN", SECRET);
+        let run = run(cmd).success();
+        assert_eq!(run.of("http_error").len(), 2, "{}", run.stdout);
+        assert!(
+            !run.stderr.contains(SECRET),
+            "{}: {}",
+            bin.name(),
+            run.stderr
+        );
+        assert!(!run.stdout.contains(SECRET), "{}", run.stdout);
+        assert!(
+            run.stderr.contains("?token=${PROBE_TEST_TOKEN}"),
+            "the URL as written: {}",
+            run.stderr
+        );
+    }
+}

@@ -132,7 +132,11 @@ impl Instrumentation {
         mut kept: Keep<'_>,
     ) -> Result<TimedResponse, TimedError> {
         let started = Instant::now();
-        let fail = |e: reqwest::Error| TimedError::new(ErrorClass::of(&e), started, &e);
+        let fail = |e: reqwest::Error| {
+            // The URL may carry a secret (a token in the query): keep it out of the message.
+            let e = e.without_url();
+            TimedError::new(ErrorClass::of(&e), started, &e)
+        };
         let mut response = request.send().await.map_err(fail)?;
         let headers_at = Instant::now();
         let head = Head {
@@ -193,9 +197,10 @@ impl Instrumentation {
         mut kept: Keep<'_>,
     ) -> Result<TimedResponse, TimedError> {
         let started = Instant::now();
-        let mut response = request
-            .send()
-            .map_err(|e| TimedError::new(ErrorClass::of(&e), started, &e))?;
+        let mut response = request.send().map_err(|e| {
+            let e = e.without_url();
+            TimedError::new(ErrorClass::of(&e), started, &e)
+        })?;
         let headers_at = Instant::now();
         let head = Head {
             status: response.status(),
