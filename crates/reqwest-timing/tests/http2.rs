@@ -211,3 +211,22 @@ fn blocking_body_prefix_is_bounded_and_the_body_still_counted() {
     assert_eq!(body, b"first\nla");
     assert_eq!(r.body_bytes, 11);
 }
+
+/// Fresh stays fresh over HTTP/2: no pool, so no stream rides on another
+/// request's connection, even within a concurrent round.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fresh_policy_over_h2_opens_a_connection_per_request() {
+    let server = h2::start("fresh-h2", Setup::default());
+    let timing = timing(&server, ConnectionPolicy::fresh(), HttpVersionPolicy::Http2);
+    let client = async_client(&timing);
+    let url = server.url("/delay/30");
+    for round in 1..=3 {
+        let results = join_all((0..TARGETS).map(|_| timing.send(client.get(&url)))).await;
+        for r in results {
+            let r = r.expect("response");
+            assert_eq!(r.version, reqwest::Version::HTTP_2);
+            assert!(!r.timings.reused());
+        }
+        assert_eq!(server.connections(), (round * TARGETS) as u64);
+    }
+}
