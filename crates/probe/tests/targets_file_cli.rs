@@ -180,3 +180,13 @@ fn empty_targets_file_variable_means_no_file() {
     let run = run(cmd);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
 }
+
+#[test]
+fn bad_http_version_option() {
+    let mut cmd = command(Bin::SyncFresh);
+    cmd.args(["--http", "3", "http://127.0.0.1:9/"]);
+    let run = run(cmd);
+    assert_eq!(run.code, Some(2));
+    assert_eq!(run.stderr_lines().len(), 1, "{}", run.stderr);
+    insta::assert_snapshot!(run.stderr.trim());
+}
