@@ -357,11 +357,9 @@ impl Reader<'_> {
             // The reason only: the expanded URL may hold a secret.
             self.fail(t.url.span(), format!("url: {}", e.reason()))
         })?;
-        if t.url.get_ref().contains("${") {
-            target.request.url_template = Some(t.url.get_ref().clone());
-        }
+        let template = t.url.get_ref();
         let mut spec = RequestSpec {
-            url_template: target.request.url_template.take(),
+            url_template: template.contains("${").then(|| template.clone()),
             ..RequestSpec::default()
         };
         if let Some(m) = t.method.as_ref().or(d.method.as_ref()) {
