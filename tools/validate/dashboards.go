@@ -300,6 +300,33 @@ func phasesDashboard() (dashboard.Dashboard, error) {
 				`SELECT count("total_ms") FROM "http_request" WHERE $timeFilter AND `+reqFilter+
 					` AND "dns" != 'none' GROUP BY time($__interval), "scenario", "dns" fill(0)`,
 				"$tag_scenario $tag_dns"))).
+		WithPanel(bargauge.NewPanelBuilder().
+			Title("Certificates: days left").
+			Description("Days until the earliest notAfter of the certificate chain each target presented (cert_expires_in_days, last full TLS handshake in the range); red under 14 days.").
+			Datasource(datasourceRef()).
+			GridPos(l.next(12, 8)).
+			Unit("d").
+			Decimals(1).
+			DisplayMode(common.BarGaugeDisplayModeBasic).
+			Orientation(common.VizOrientationHorizontal).
+			ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Values(false)).
+			Thresholds(dashboard.NewThresholdsConfigBuilder().
+				Mode(dashboard.ThresholdsModeAbsolute).
+				Steps([]dashboard.Threshold{{Value: nil, Color: "red"}, {Value: cog.ToPtr(14.0), Color: "green"}})).
+			WithTarget(influxQL("A",
+				`SELECT last("cert_expires_in_days") FROM "http_request" WHERE $timeFilter AND `+reqFilter+
+					` GROUP BY "target"`,
+				"$tag_target"))).
+		WithPanel(newTable("HTTP and TLS versions per target",
+			"Requests by http_version, and by tls_version and tls_resumed for those that opened a TLS connection (blank: reused connection or plain HTTP).").
+			GridPos(l.next(12, 8)).
+			Decimals(0).
+			WithTarget(influxTable("A",
+				`SELECT count("total_ms") AS "requests" FROM "http_request" WHERE $timeFilter AND `+reqFilter+
+					` GROUP BY "target", "http_version", "tls_version", "tls_resumed"`)).
+			WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{
+				"excludeByName": map[string]any{"Time": true},
+			}})).
 		Build()
 }
 

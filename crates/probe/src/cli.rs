@@ -8,6 +8,8 @@ use clap::{Parser, ValueEnum};
 use probe_metrics::TelegrafAddr;
 use url::Url;
 
+use crate::http_mode::HttpMode;
+
 /// Times every phase of HTTP calls to the targets, round after round, and
 /// sends the figures to a metrics sink.
 #[derive(Debug, Parser)]
@@ -17,6 +19,12 @@ pub struct Args {
     /// [env: PROBE_TARGETS, comma-separated, read when no TARGET is given]
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
+
+    /// TOML file of targets with method, headers, body, expectations and tags
+    /// (see targets.example.toml); combines with TARGET arguments; SIGHUP re-reads it
+    /// [env: PROBE_TARGETS_FILE, empty means none]
+    #[arg(long, value_name = "PATH")]
+    pub targets_file: Option<PathBuf>,
 
     /// Pause between rounds, e.g. 500ms, 3s (0s allowed, at most 365d)
     #[arg(long, env = "PROBE_INTERVAL", default_value = "3s", value_name = "DURATION", value_parser = duration, allow_hyphen_values = true)]
@@ -62,6 +70,11 @@ pub struct Args {
         hide_env_values = true
     )]
     pub influx_token: Option<String>,
+
+    /// HTTP version: 1.1 (default, like the seed's clients), auto (HTTP/2 when
+    /// the server offers it by ALPN) or 2 (HTTP/2 only, prior knowledge on http://)
+    #[arg(long, env = "PROBE_HTTP", value_enum, default_value_t = HttpMode::DEFAULT, value_name = "VERSION")]
+    pub http: HttpMode,
 
     /// How long the reused probes cache DNS answers (at most 365d)
     #[arg(long, env = "PROBE_DNS_TTL", default_value = "30s", value_name = "DURATION", value_parser = duration, allow_hyphen_values = true)]

@@ -5,9 +5,13 @@
 
 mod cli;
 mod config;
+pub mod expect;
+pub mod http_mode;
 mod log;
 pub mod points;
 mod recorder;
+mod reload;
+mod request;
 mod run_async;
 mod run_common;
 mod run_sync;
@@ -15,11 +19,12 @@ mod scenario;
 pub mod schema;
 mod stop;
 mod target;
+pub mod targets_file;
 
 pub use cli::{Args, SinkKind};
 pub use config::{Config, ConfigError};
 pub use scenario::Scenario;
-pub use target::{Target, TargetError};
+pub use target::{RequestSpec, Target, TargetError};
 
 use std::process::ExitCode;
 

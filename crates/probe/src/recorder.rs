@@ -3,10 +3,11 @@
 use std::time::Duration;
 
 use probe_metrics::{Point, Sink, now_ns};
-use reqwest_timing::{ErrorClass, TimedError, TimedResponse};
+use reqwest_timing::ErrorClass;
 
 use crate::log::Log;
 use crate::points;
+use crate::request::Reply;
 use crate::scenario::Scenario;
 use crate::target::Target;
 
@@ -17,7 +18,7 @@ pub struct Counts {
     pub rounds: u64,
     /// Requests made.
     pub requests: u64,
-    /// Requests that failed or got 4xx/5xx.
+    /// Requests that failed or whose response was not as expected.
     pub errors: u64,
     /// `http_request` points.
     pub http_request: u64,
@@ -40,9 +41,9 @@ pub struct Recorder {
 /// The outcome of one request, for the round's count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// A 1xx-3xx response.
+    /// A response as expected (by default 2xx or 3xx).
     Ok,
-    /// A failure or a 4xx/5xx response.
+    /// A failure or a response not as expected.
     Error,
 }
 
@@ -67,15 +68,12 @@ impl Recorder {
     }
 
     /// Records one request that started at `started_ns`.
-    pub fn request(
-        &mut self,
-        target: &Target,
-        started_ns: i64,
-        result: &Result<TimedResponse, TimedError>,
-    ) -> Outcome {
+    pub fn request(&mut self, target: &Target, started_ns: i64, result: &Reply) -> Outcome {
         self.counts.requests += 1;
         let outcome = match result {
-            Ok(response) => {
+            Ok(answer) => {
+                let response = &answer.response;
+                let expect = &target.request.expect;
                 self.send(&points::request(
                     self.scenario,
                     target,
@@ -83,7 +81,7 @@ impl Recorder {
                     response,
                 ));
                 self.counts.http_request += 1;
-                match ErrorClass::from_status(response.status) {
+                match expect.check(response.status, answer.body.as_deref()) {
                     None => Outcome::Ok,
                     Some(class) => {
                         let total_ms = response.timings.total.as_secs_f64() * 1e3;
@@ -95,8 +93,15 @@ impl Recorder {
                             total_ms,
                         ));
                         self.counts.http_error += 1;
+                        let why = match class {
+                            ErrorClass::Expect if expect.status_ok(response.status) => {
+                                " (body does not match expect_body)"
+                            }
+                            ErrorClass::Expect => " (not in expect_status)",
+                            _ => "",
+                        };
                         let message =
-                            format!("{class}: {} after {total_ms:.1} ms", response.status);
+                            format!("{class}: {}{why} after {total_ms:.1} ms", response.status);
                         self.log.failure(&label(target), class.as_str(), message);
                         Outcome::Error
                     }

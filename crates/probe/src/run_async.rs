@@ -4,21 +4,12 @@ use std::time::Instant;
 
 use futures_util::future::join_all;
 use probe_metrics::now_ns;
-use reqwest_timing::Instrumentation;
 
 use crate::config::Config;
 use crate::recorder::Outcome;
+use crate::reload::Reload;
+use crate::request::AsyncClients;
 use crate::run_common::{FLUSH_DEADLINE, Start, warm_up_done};
-
-fn client(config: &Config) -> anyhow::Result<(Instrumentation, reqwest::Client)> {
-    let timing = Instrumentation::new(config.policy, &config.tls)?;
-    let builder = reqwest::Client::builder()
-        .timeout(config.timeout)
-        .connect_timeout(config.timeout)
-        .user_agent(crate::USER_AGENT);
-    let client = timing.apply(builder).build()?;
-    Ok((timing, client))
-}
 
 pub(crate) fn run(config: &Config) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -29,19 +20,15 @@ pub(crate) fn run(config: &Config) -> anyhow::Result<()> {
 
 async fn probe(config: &Config) -> anyhow::Result<()> {
     let Start { stop, mut recorder } = Start::new(config)?;
+    let reload = Reload::install()?;
+    let mut targets = config.targets.clone();
     {
-        let (timing, client) = client(config)?;
-        let timeout = config.timeout;
-        let warm_up = join_all(
-            config
-                .targets
-                .iter()
-                .map(|t| timing.send(client.get(t.url.clone()).timeout(timeout))),
-        );
+        let clients = AsyncClients::new(config, &targets)?;
+        let warm_up = join_all(targets.iter().map(|t| clients.send(config, t)));
         // A signal during the warm-up ends the probe without waiting for it.
         tokio::select! {
             results = warm_up => {
-                for (target, result) in config.targets.iter().zip(results) {
+                for (target, result) in targets.iter().zip(results) {
                     if let Err(e) = result {
                         recorder.log().info(format_args!("warm-up: target {}: {e}", target.name));
                     }
@@ -53,21 +40,21 @@ async fn probe(config: &Config) -> anyhow::Result<()> {
     if !stop.requested() {
         warm_up_done(&recorder);
     }
-    let (timing, client) = client(config)?;
+    let mut clients = AsyncClients::new(config, &targets)?;
     let mut round = 0u64;
     while !stop.requested() && config.rounds.is_none_or(|n| round < n) {
+        if let Some(new) = reload.poll(config, &targets, recorder.log()) {
+            clients.cover(config, &new)?;
+            targets = new;
+        }
         round += 1;
         let started = Instant::now();
         let started_ns = now_ns();
-        let requests = config.targets.iter().map(|target| {
-            let timing = &timing;
-            let client = &client;
+        let requests = targets.iter().map(|target| {
+            let clients = &clients;
             async move {
                 let request_ns = now_ns();
-                // Same per-request bound as the sync probes: setup, headers and body.
-                let result = timing
-                    .send(client.get(target.url.clone()).timeout(config.timeout))
-                    .await;
+                let result = clients.send(config, target).await;
                 (target, request_ns, result)
             }
         });
@@ -82,12 +69,12 @@ async fn probe(config: &Config) -> anyhow::Result<()> {
                 errors += 1;
             }
         }
-        recorder.round(started_ns, elapsed, config.targets.len() as u64, errors);
+        recorder.round(started_ns, elapsed, targets.len() as u64, errors);
         if config.rounds.is_some_and(|n| round >= n) || stop.sleep_async(config.interval).await {
             break;
         }
     }
-    drop(client);
+    drop(clients);
     recorder.finish(FLUSH_DEADLINE);
     Ok(())
 }

@@ -10,42 +10,38 @@ use std::time::{Duration, Instant};
 
 use anyhow::bail;
 use probe_metrics::now_ns;
-use reqwest_timing::{Instrumentation, TimedError, TimedResponse};
-use url::Url;
 
 use crate::config::Config;
+use crate::http_mode::HttpMode;
 use crate::recorder::Outcome;
+use crate::reload::Reload;
+use crate::request::{BlockingClients, Reply};
 use crate::run_common::{FLUSH_DEADLINE, Start, warm_up_done};
 use crate::stop::Stop;
+use crate::target::Target;
 
 /// How often a wait for a request looks at the stop flag.
 const POLL: Duration = Duration::from_millis(20);
 
-type Result_ = Result<TimedResponse, TimedError>;
+/// A request for the worker: the target, its HTTP version and time limit.
+type Job = (Target, HttpMode, Duration);
 
-/// One blocking client on its own thread, serving one request at a time.
+/// Blocking clients on their own thread, serving one request at a time.
 struct Worker {
-    jobs: mpsc::Sender<Url>,
-    done: mpsc::Receiver<Result_>,
+    jobs: mpsc::Sender<Job>,
+    done: mpsc::Receiver<anyhow::Result<Reply>>,
 }
 
 impl Worker {
     fn start(config: &Config) -> anyhow::Result<Self> {
-        let timing = Instrumentation::new(config.policy, &config.tls)?;
-        let builder = reqwest::blocking::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout)
-            .user_agent(crate::USER_AGENT);
-        let client = timing.apply_blocking(builder).build()?;
-        let timeout = config.timeout;
-        let (jobs, job_rx) = mpsc::channel::<Url>();
+        let mut clients = BlockingClients::new(config);
+        let (jobs, job_rx) = mpsc::channel::<Job>();
         let (done_tx, done) = mpsc::channel();
         thread::Builder::new()
             .name("requests".into())
             .spawn(move || {
-                for url in job_rx {
-                    // A per-request timeout bounds body and all (the client's bounds each read).
-                    let result = timing.send_blocking(client.get(url).timeout(timeout));
+                for (target, mode, timeout) in job_rx {
+                    let result = clients.send(&target, mode, timeout);
                     if done_tx.send(result).is_err() {
                         break;
                     }
@@ -54,14 +50,24 @@ impl Worker {
         Ok(Self { jobs, done })
     }
 
-    /// The outcome of a request to `url`, or `None` when a stop signal came first.
-    fn request(&self, url: &Url, stop: &Stop) -> anyhow::Result<Option<Result_>> {
-        if self.jobs.send(url.clone()).is_err() {
+    /// The outcome of `target`'s request, or `None` when a stop signal came first.
+    fn request(
+        &self,
+        config: &Config,
+        target: &Target,
+        stop: &Stop,
+    ) -> anyhow::Result<Option<Reply>> {
+        let job = (
+            target.clone(),
+            config.http_of(target),
+            config.timeout_of(target),
+        );
+        if self.jobs.send(job).is_err() {
             bail!("the request thread ended");
         }
         loop {
             match self.done.recv_timeout(POLL) {
-                Ok(result) => return Ok(Some(result)),
+                Ok(result) => return result.map(Some),
                 Err(RecvTimeoutError::Timeout) if stop.requested() => return Ok(None),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => bail!("the request thread ended"),
@@ -72,12 +78,14 @@ impl Worker {
 
 pub(crate) fn run(config: &Config) -> anyhow::Result<()> {
     let Start { stop, mut recorder } = Start::new(config)?;
+    let reload = Reload::install()?;
+    let mut targets = config.targets.clone();
     // One unreported round on a throwaway client of the same kind pays the
     // one-time process costs (TLS provider, runtime thread, first lookup).
     {
         let warm_up = Worker::start(config)?;
-        for target in &config.targets {
-            match warm_up.request(&target.url, &stop)? {
+        for target in &targets {
+            match warm_up.request(config, target, &stop)? {
                 None => break,
                 Some(Ok(_)) => {}
                 Some(Err(e)) => recorder
@@ -92,25 +100,23 @@ pub(crate) fn run(config: &Config) -> anyhow::Result<()> {
     let worker = Worker::start(config)?;
     let mut round = 0u64;
     'rounds: while !stop.requested() && config.rounds.is_none_or(|n| round < n) {
+        if let Some(new) = reload.poll(config, &targets, recorder.log()) {
+            targets = new;
+        }
         round += 1;
         let started = Instant::now();
         let started_ns = now_ns();
         let mut errors = 0u64;
-        for target in &config.targets {
+        for target in &targets {
             let request_ns = now_ns();
-            let Some(result) = worker.request(&target.url, &stop)? else {
+            let Some(result) = worker.request(config, target, &stop)? else {
                 break 'rounds;
             };
             if recorder.request(target, request_ns, &result) == Outcome::Error {
                 errors += 1;
             }
         }
-        recorder.round(
-            started_ns,
-            started.elapsed(),
-            config.targets.len() as u64,
-            errors,
-        );
+        recorder.round(started_ns, started.elapsed(), targets.len() as u64, errors);
         if config.rounds.is_some_and(|n| round >= n) || stop.sleep(config.interval) {
             break;
         }

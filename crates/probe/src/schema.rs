@@ -7,7 +7,8 @@
 pub struct Key {
     /// The key.
     pub name: &'static str,
-    /// Line protocol type of a field (`float`, `integer`); `tag` for tags.
+    /// Line protocol type of a field (`float`, `integer`, `boolean`,
+    /// `string`); `tag` for tags.
     pub kind: &'static str,
     /// `always` or when it is present.
     pub presence: &'static str,
@@ -33,6 +34,15 @@ const fn tag(name: &'static str, about: &'static str) -> Key {
         name,
         kind: "tag",
         presence: "always",
+        about,
+    }
+}
+
+const fn tag_when(name: &'static str, presence: &'static str, about: &'static str) -> Key {
+    Key {
+        name,
+        kind: "tag",
+        presence,
         about,
     }
 }
@@ -79,6 +89,20 @@ pub const HTTP_REQUEST: Measurement = Measurement {
             "dns",
             "`lookup` (resolver asked), `cached` (TTL cache hit) or `none` (no resolution: reused connection or IP-literal host)",
         ),
+        tag(
+            "http_version",
+            "HTTP version of the response: `1.1` or `2` (`--http`, `http` in the targets file)",
+        ),
+        tag_when(
+            "tls_version",
+            "new HTTPS connection",
+            "negotiated TLS version: `1.2` or `1.3`",
+        ),
+        tag_when(
+            "tls_resumed",
+            "new HTTPS connection",
+            "`true` when the handshake resumed an earlier session (reused probes only; cheaper, no certificate sent), else `false`",
+        ),
     ],
     fields: &[
         field("total_ms", "float", "always", "call to last body byte"),
@@ -110,7 +134,19 @@ pub const HTTP_REQUEST: Measurement = Measurement {
             "tls_ms",
             "float",
             "new HTTPS connection",
-            "TLS handshake (ClientHello to handshake end)",
+            "TLS handshake (ClientHello to handshake end; the probe's reading of the certificate chain is taken off)",
+        ),
+        field(
+            "cert_expires_in_days",
+            "float",
+            "new HTTPS connection with a full handshake",
+            "days until the earliest `notAfter` of the certificate chain the server presented (negative once expired)",
+        ),
+        field(
+            "remote_addr",
+            "string",
+            "new connection",
+            "server address and port that DNS and connect chose, e.g. `10.0.0.7:443`",
         ),
         field(
             "redirected",
@@ -126,14 +162,14 @@ pub const HTTP_REQUEST: Measurement = Measurement {
 /// `http_error`: one point per failed request.
 pub const HTTP_ERROR: Measurement = Measurement {
     name: "http_error",
-    about: "one point per failed request; a 4xx/5xx response also has its `http_request` point",
+    about: "one point per failed request; a response that broke an expectation (by default a 4xx/5xx) also has its `http_request` point",
     tags: &[
         SCENARIO,
         TARGET,
         DOMAIN,
         tag(
             "error_class",
-            "`dns`, `connect`, `tls`, `timeout`, `http_4xx`, `http_5xx`, `body`, `redirect` or `other`",
+            "`dns`, `connect`, `tls`, `timeout`, `http_4xx`, `http_5xx`, `body`, `redirect`, `expect` (status outside `expect_status` other than 4xx/5xx, or body not matching `expect_body`) or `other`",
         ),
     ],
     fields: &[
@@ -159,7 +195,7 @@ pub const PROBE_ROUND: Measurement = Measurement {
             "errors",
             "integer",
             "always",
-            "requests that failed or got 4xx/5xx",
+            "requests that failed or whose response broke an expectation (by default 4xx/5xx)",
         ),
     ],
 };
@@ -225,7 +261,9 @@ pub fn markdown() -> String {
          `UPDATE_DOCS=1 cargo test -p probe schema` rewrites this file).\n\n\
          Every point is InfluxDB line protocol with a nanosecond timestamp: the start of the \
          request, or of the round. Times are milliseconds as floats. A phase that did not \
-         happen on a request (reused connection, plain HTTP, IP-literal host) is absent, not zero.\n",
+         happen on a request (reused connection, plain HTTP, IP-literal host) is absent, not zero. \
+         Targets from a targets file may add their own tags (`tags = {...}`) to `http_request` \
+         and `http_error`; they never reuse a key listed here.\n",
     );
     for m in ALL {
         out.push_str(&format!(

@@ -22,8 +22,14 @@
 //! wrapper around the rustls session store record when each step of a *new*
 //! connection starts and ends, keyed by the connection's local address. After
 //! the response headers arrive, the response's local address tells which
-//! connection served it.
+//! connection served it. HTTP/1.1 and HTTP/2 (ALPN over TLS, prior knowledge
+//! on `http://`, see [`HttpVersionPolicy`]) work alike: the first response
+//! that waited for a new connection reports its setup, every other stream on
+//! it is reused. On new TLS connections a wrapped certificate verifier and a
+//! key-log hook tell the TLS version, whether the session was resumed and the
+//! chain's earliest expiry ([`TlsFacts`]).
 
+mod cert;
 mod classify;
 mod layer;
 mod recorder;
@@ -34,8 +40,8 @@ mod tls;
 
 pub use classify::ErrorClass;
 pub use send::{TimedError, TimedResponse};
-pub use timings::{ConnectionTiming, DnsPhase, Timings};
-pub use tls::{TlsError, TlsOptions, check_ca_file, rustls_config};
+pub use timings::{ConnectionTiming, DnsPhase, Timings, TlsFacts, TlsVersion, http_version_str};
+pub use tls::{TlsError, TlsOptions, check_ca_file, earliest_not_after, rustls_config};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,6 +83,29 @@ impl ConnectionPolicy {
     }
 }
 
+/// Which HTTP versions a client speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HttpVersionPolicy {
+    /// HTTP/2 when the server offers it by ALPN (TLS only), else HTTP/1.1.
+    #[default]
+    Auto,
+    /// HTTP/1.1 only (ALPN `http/1.1`).
+    Http1,
+    /// HTTP/2 only: ALPN `h2` over TLS, prior knowledge on `http://`.
+    Http2,
+}
+
+impl HttpVersionPolicy {
+    /// The ALPN protocols the client offers.
+    fn alpn(self) -> Vec<Vec<u8>> {
+        match self {
+            Self::Auto => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+            Self::Http1 => vec![b"http/1.1".to_vec()],
+            Self::Http2 => vec![b"h2".to_vec()],
+        }
+    }
+}
+
 /// Errors building an [`Instrumentation`].
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -97,12 +126,14 @@ pub struct Instrumentation {
     resolver: Arc<TimingResolver>,
     tls: rustls::ClientConfig,
     policy: ConnectionPolicy,
+    http: HttpVersionPolicy,
 }
 
 impl std::fmt::Debug for Instrumentation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Instrumentation")
             .field("policy", &self.policy)
+            .field("http", &self.http)
             .finish_non_exhaustive()
     }
 }
@@ -119,7 +150,29 @@ impl Instrumentation {
             resolver,
             tls,
             policy,
+            http: HttpVersionPolicy::default(),
         })
+    }
+
+    /// Sets which HTTP versions the clients built with [`apply`](Self::apply)
+    /// speak ([`HttpVersionPolicy::Auto`] by default). With HTTP/2 the
+    /// requests to one host share one connection as concurrent streams; the
+    /// reuse flag stays exact per request.
+    pub fn with_http(mut self, http: HttpVersionPolicy) -> Self {
+        self.http = http;
+        self
+    }
+
+    /// The HTTP version policy.
+    pub fn http(&self) -> HttpVersionPolicy {
+        self.http
+    }
+
+    /// The TLS configuration with this policy's ALPN protocols.
+    fn tls_config(&self) -> rustls::ClientConfig {
+        let mut tls = self.tls.clone();
+        tls.alpn_protocols = self.http.alpn();
+        tls
     }
 
     /// The connection policy this instrumentation was built with.
@@ -135,10 +188,14 @@ impl Instrumentation {
         let builder = builder
             .dns_resolver(self.resolver.clone())
             .connector_layer(TimingLayer::new(self.recorder.clone()))
-            .tls_backend_preconfigured(self.tls.clone())
+            .tls_backend_preconfigured(self.tls_config())
             .no_proxy()
-            .retry(reqwest::retry::never())
-            .http1_only();
+            .retry(reqwest::retry::never());
+        let builder = match self.http {
+            HttpVersionPolicy::Auto => builder,
+            HttpVersionPolicy::Http1 => builder.http1_only(),
+            HttpVersionPolicy::Http2 => builder.http2_prior_knowledge(),
+        };
         if self.policy.keep_alive {
             builder
         } else {
@@ -154,10 +211,14 @@ impl Instrumentation {
         let builder = builder
             .dns_resolver(self.resolver.clone())
             .connector_layer(TimingLayer::new(self.recorder.clone()))
-            .tls_backend_preconfigured(self.tls.clone())
+            .tls_backend_preconfigured(self.tls_config())
             .no_proxy()
-            .retry(reqwest::retry::never())
-            .http1_only();
+            .retry(reqwest::retry::never());
+        let builder = match self.http {
+            HttpVersionPolicy::Auto => builder,
+            HttpVersionPolicy::Http1 => builder.http1_only(),
+            HttpVersionPolicy::Http2 => builder.http2_prior_knowledge(),
+        };
         if self.policy.keep_alive {
             builder
         } else {

@@ -9,6 +9,7 @@ use reqwest::StatusCode;
 
 use crate::Instrumentation;
 use crate::classify::{ErrorClass, describe};
+use crate::recorder::Claim;
 use crate::timings::Timings;
 
 /// A response whose body was read to the end.
@@ -23,6 +24,9 @@ pub struct TimedResponse {
     /// redirects, [`Timings::total`] covers every hop and the other phases the
     /// last one.
     pub url: reqwest::Url,
+    /// The HTTP version that carried the response (see
+    /// [`http_version_str`](crate::http_version_str) for its tag value).
+    pub version: http::Version,
     /// Bytes of body received (after any content decoding).
     pub body_bytes: u64,
     /// Where the time went.
@@ -68,15 +72,25 @@ fn local_addr(extensions: &http::Extensions) -> Option<SocketAddr> {
     extensions.get::<HttpInfo>().map(HttpInfo::local_addr)
 }
 
-/// Where the body goes while it is read: counted only, or also kept.
-type Keep<'a> = Option<&'a mut Vec<u8>>;
+/// Where the body goes while it is read: counted only, or also kept up to a
+/// number of bytes.
+type Keep<'a> = Option<(&'a mut Vec<u8>, usize)>;
 
-/// What the response carried besides its body.
+fn keep(keep: &mut Keep<'_>, chunk: &[u8]) {
+    if let Some((body, max_bytes)) = keep {
+        let room = max_bytes.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+}
+
+/// What the response carried besides its body, and what it learned about
+/// its connection when its headers arrived.
 struct Head {
     status: StatusCode,
     headers: http::HeaderMap,
     url: reqwest::Url,
-    local: Option<SocketAddr>,
+    version: http::Version,
+    claim: Claim,
 }
 
 impl Instrumentation {
@@ -95,40 +109,52 @@ impl Instrumentation {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<(TimedResponse, Vec<u8>), TimedError> {
+        self.send_with_body_prefix(request, usize::MAX).await
+    }
+
+    /// Like [`send`](Self::send), and also returns the first `max_bytes` of
+    /// the body. The whole body is still read and timed.
+    pub async fn send_with_body_prefix(
+        &self,
+        request: reqwest::RequestBuilder,
+        max_bytes: usize,
+    ) -> Result<(TimedResponse, Vec<u8>), TimedError> {
         let mut body = Vec::new();
-        let response = self.send_async(request, Some(&mut body)).await?;
+        let response = self
+            .send_async(request, Some((&mut body, max_bytes)))
+            .await?;
         Ok((response, body))
     }
 
     async fn send_async(
         &self,
         request: reqwest::RequestBuilder,
-        mut keep: Keep<'_>,
+        mut kept: Keep<'_>,
     ) -> Result<TimedResponse, TimedError> {
         let started = Instant::now();
-        let fail = |e: reqwest::Error| TimedError::new(ErrorClass::of(&e), started, &e);
+        let fail = |e: reqwest::Error| {
+            // The URL may carry a secret (a token in the query): keep it out of the message.
+            let e = e.without_url();
+            TimedError::new(ErrorClass::of(&e), started, &e)
+        };
         let mut response = request.send().await.map_err(fail)?;
         let headers_at = Instant::now();
         let head = Head {
             status: response.status(),
             headers: std::mem::take(response.headers_mut()),
             url: response.url().clone(),
-            local: local_addr(response.extensions()),
+            version: response.version(),
+            claim: self.claim(response.extensions(), started),
         };
         let mut body_bytes = 0u64;
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
                     body_bytes += chunk.len() as u64;
-                    if let Some(body) = keep.as_deref_mut() {
-                        body.extend_from_slice(&chunk);
-                    }
+                    keep(&mut kept, &chunk);
                 }
                 Ok(None) => break,
-                Err(e) => {
-                    self.forget(head.local, started);
-                    return Err(fail(e));
-                }
+                Err(e) => return Err(fail(e)),
             }
         }
         Ok(self.finish(started, headers_at, head, body_bytes))
@@ -150,26 +176,38 @@ impl Instrumentation {
         &self,
         request: reqwest::blocking::RequestBuilder,
     ) -> Result<(TimedResponse, Vec<u8>), TimedError> {
+        self.send_blocking_with_body_prefix(request, usize::MAX)
+    }
+
+    /// Like [`send_blocking`](Self::send_blocking), and also returns the first
+    /// `max_bytes` of the body. The whole body is still read and timed.
+    pub fn send_blocking_with_body_prefix(
+        &self,
+        request: reqwest::blocking::RequestBuilder,
+        max_bytes: usize,
+    ) -> Result<(TimedResponse, Vec<u8>), TimedError> {
         let mut body = Vec::new();
-        let response = self.send_blocking_inner(request, Some(&mut body))?;
+        let response = self.send_blocking_inner(request, Some((&mut body, max_bytes)))?;
         Ok((response, body))
     }
 
     fn send_blocking_inner(
         &self,
         request: reqwest::blocking::RequestBuilder,
-        mut keep: Keep<'_>,
+        mut kept: Keep<'_>,
     ) -> Result<TimedResponse, TimedError> {
         let started = Instant::now();
-        let mut response = request
-            .send()
-            .map_err(|e| TimedError::new(ErrorClass::of(&e), started, &e))?;
+        let mut response = request.send().map_err(|e| {
+            let e = e.without_url();
+            TimedError::new(ErrorClass::of(&e), started, &e)
+        })?;
         let headers_at = Instant::now();
         let head = Head {
             status: response.status(),
             headers: std::mem::take(response.headers_mut()),
             url: response.url().clone(),
-            local: local_addr(response.extensions()),
+            version: response.version(),
+            claim: self.claim(response.extensions(), started),
         };
         let mut body_bytes = 0u64;
         let mut buf = [0u8; 16 * 1024];
@@ -178,13 +216,10 @@ impl Instrumentation {
                 Ok(0) => break,
                 Ok(n) => {
                     body_bytes += n as u64;
-                    if let Some(body) = keep.as_deref_mut() {
-                        body.extend_from_slice(&buf[..n]);
-                    }
+                    keep(&mut kept, &buf[..n]);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    self.forget(head.local, started);
                     return Err(TimedError::new(ErrorClass::of_body_read(&e), started, &e));
                 }
             }
@@ -192,10 +227,11 @@ impl Instrumentation {
         Ok(self.finish(started, headers_at, head, body_bytes))
     }
 
-    fn forget(&self, local: Option<SocketAddr>, started: Instant) {
-        if let Some(local) = local {
-            let _ = self.recorder.claim(local, started);
-        }
+    /// Claims the serving connection's setup when the headers arrive: with
+    /// HTTP/2 the first response of the streams that waited for a new
+    /// connection reports it, whichever finishes its body first.
+    fn claim(&self, extensions: &http::Extensions, started: Instant) -> Claim {
+        local_addr(extensions).map_or_else(Claim::default, |l| self.recorder.claim(l, started))
     }
 
     fn finish(
@@ -206,15 +242,15 @@ impl Instrumentation {
         body_bytes: u64,
     ) -> TimedResponse {
         let done = Instant::now();
-        let opened = head.local.and_then(|l| self.recorder.claim(l, started));
-        let sent_at = opened.as_ref().map_or(started, |c| c.ready.max(started));
+        let sent_at = head.claim.ready.map_or(started, |r| r.max(started));
         TimedResponse {
             status: head.status,
             headers: head.headers,
             url: head.url,
+            version: head.version,
             body_bytes,
             timings: Timings {
-                connection: opened.map(|c| c.timing),
+                connection: head.claim.setup,
                 ttfb: headers_at.saturating_duration_since(sent_at),
                 body: done.saturating_duration_since(headers_at),
                 total: done.saturating_duration_since(started),

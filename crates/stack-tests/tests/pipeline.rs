@@ -130,6 +130,7 @@ fn synthetic_points(start_ns: i64) -> Vec<Point> {
                         "lookup"
                     },
                 )
+                .tag("http_version", if i % 2 == 0 { "2" } else { "1.1" })
                 .field("total_ms", *total)
                 .field("ttfb_ms", total * 0.6)
                 .field("body_ms", total * 0.1);
@@ -137,7 +138,10 @@ fn synthetic_points(start_ns: i64) -> Vec<Point> {
                 p = p
                     .field("dns_ms", 1.5)
                     .field("connect_ms", 2.5)
-                    .field("tls_ms", 7.25);
+                    .field("tls_ms", 7.25)
+                    .tag("tls_version", "1.3")
+                    .tag("tls_resumed", if i % 4 == 0 { "true" } else { "false" })
+                    .field("cert_expires_in_days", 42.5);
             }
             points.push(p.field("status_code", status).field("body_bytes", 381_i64));
         }
@@ -145,10 +149,10 @@ fn synthetic_points(start_ns: i64) -> Vec<Point> {
             points.push(
                 Point::new("http_error", next())
                     .tag("scenario", scenario)
-                    // 4xx/5xx go with a response (the 503 above); the rest never got one.
+                    // 4xx/5xx and expect go with a response (the 503 above); the rest never got one.
                     .tag(
                         "target",
-                        if class.starts_with("http_") {
+                        if class.starts_with("http_") || class == "expect" {
                             "synth-fast"
                         } else {
                             "synth-fail"

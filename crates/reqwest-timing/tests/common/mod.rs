@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod h2;
+
 use std::path::{Path, PathBuf};
 
 use reqwest_timing::{ConnectionPolicy, Instrumentation, TlsOptions};
