@@ -169,7 +169,7 @@ pub const HTTP_ERROR: Measurement = Measurement {
         DOMAIN,
         tag(
             "error_class",
-            "`dns`, `connect`, `tls`, `timeout`, `http_4xx`, `http_5xx`, `body`, `redirect`, `expect` (status outside `expect_status` other than 4xx/5xx, or body not matching `expect_body`) or `other`",
+            "`dns`, `connect`, `tls`, `timeout`, `http_4xx`, `http_5xx`, `body`, `redirect`, `expect` (a 1xx–3xx status the target does not expect, or a body not matching its expected-body regex) or `other`",
         ),
     ],
     fields: &[
