@@ -77,6 +77,11 @@ pub struct Args {
     #[arg(long, env = "DEMO_FAIL_RATE", value_name = "F", default_value = "0.2", value_parser = parse_fail_rate)]
     pub fail_rate: f64,
 
+    /// Issue a fresh server certificate valid for this many days (up to 3650) at every
+    /// start, e.g. 2 to try the certificate alerts; 0 keeps a long-lived one
+    #[arg(long, env = "DEMO_CERT_DAYS", value_name = "DAYS", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=3650))]
+    pub cert_days: u32,
+
     /// Instead of serving: check GET /health on the --http port (or HTTPS
     /// with the CA when HTTP is off) and that `<cert-dir>/ca.pem` exists; exit 0 or 1
     #[arg(long)]
@@ -109,6 +114,7 @@ impl Args {
             rtt: self.rtt,
             services,
             fail_rate: self.fail_rate,
+            cert_valid_days: (self.cert_days > 0).then_some(self.cert_days),
         }
     }
 }

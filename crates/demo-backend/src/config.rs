@@ -30,6 +30,10 @@ pub struct Config {
     pub services: Vec<Service>,
     /// Share of `/flaky` requests answered with 503, in `0.0..=1.0`.
     pub fail_rate: f64,
+    /// Days the server certificate stays valid, counted from start; a fresh one is
+    /// issued at every start (the CA is kept). `None`: a long-lived certificate, reused
+    /// across restarts.
+    pub cert_valid_days: Option<u32>,
 }
 
 impl Default for Config {
@@ -43,6 +47,7 @@ impl Default for Config {
             rtt: Duration::ZERO,
             services: Service::defaults(),
             fail_rate: DEFAULT_FAIL_RATE,
+            cert_valid_days: None,
         }
     }
 }

@@ -164,10 +164,12 @@ pub async fn start(config: Config) -> Result<Running, Error> {
     };
     let cert_dir = config.cert_dir.clone();
     let hostnames = config.hostnames.clone();
+    let valid_days = config.cert_valid_days;
     let (ca_pem_path, tls) = if https.is_some() {
-        let cert = tokio::task::spawn_blocking(move || certs::ensure(&cert_dir, &hostnames))
-            .await
-            .map_err(|e| Error::Cert(e.to_string()))??;
+        let cert =
+            tokio::task::spawn_blocking(move || certs::ensure(&cert_dir, &hostnames, valid_days))
+                .await
+                .map_err(|e| Error::Cert(e.to_string()))??;
         (cert.ca_pem_path.clone(), Some(tls_config(cert)?))
     } else {
         let dir = std::path::absolute(&cert_dir).map_err(|source| Error::CertIo {

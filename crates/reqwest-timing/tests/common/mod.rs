@@ -53,7 +53,7 @@ pub fn blocking_client(timing: &Instrumentation) -> reqwest::blocking::Client {
 /// The CA of another demo certificate directory: valid PEM, but it did not
 /// sign the backend's certificate.
 pub fn unrelated_ca() -> PathBuf {
-    demo_backend::certs::ensure(&cert_dir("unrelated"), &[])
+    demo_backend::certs::ensure(&cert_dir("unrelated"), &[], None)
         .expect("certificates")
         .ca_pem_path
 }
