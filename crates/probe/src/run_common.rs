@@ -21,12 +21,10 @@ impl Start {
         let stop = Stop::install()?;
         let sink = Sink::start(
             config.sink.clone(),
-            SinkOptions {
-                log_prefix: config.scenario.binary().to_owned(),
-                ..SinkOptions::default()
-            },
+            SinkOptions::default(),
         )?;
-        let recorder = Recorder::new(config.scenario, sink);
+        let mut recorder = Recorder::new(config.scenario, sink);
+        recorder.summary_to(config.summary_json.clone());
         let rounds = config
             .rounds
             .map_or_else(|| "until stopped".to_owned(), |n| plural(n, "round"));
