@@ -25,7 +25,7 @@ pub mod targets_file;
 pub use cli::{Args, SinkKind};
 pub use config::{Config, ConfigError};
 pub use scenario::Scenario;
-pub use summary::{Summary, SummaryError};
+pub use summary::{Counts, Summary, SummaryError};
 pub use target::{RequestSpec, Target, TargetError};
 
 use std::process::ExitCode;

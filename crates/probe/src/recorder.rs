@@ -10,27 +10,8 @@ use crate::log::Log;
 use crate::points;
 use crate::request::Reply;
 use crate::scenario::Scenario;
-use crate::summary::Summary;
+use crate::summary::{Counts, Summary};
 use crate::target::Target;
-
-/// Points handed to the sink, per measurement.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Counts {
-    /// Rounds completed.
-    pub rounds: u64,
-    /// Requests made.
-    pub requests: u64,
-    /// Requests that failed or whose response was not as expected.
-    pub errors: u64,
-    /// `http_request` points.
-    pub http_request: u64,
-    /// `http_error` points.
-    pub http_error: u64,
-    /// `probe_round` points.
-    pub probe_round: u64,
-    /// `probe_sink` points.
-    pub probe_sink: u64,
-}
 
 /// Records the results of one probe.
 pub struct Recorder {

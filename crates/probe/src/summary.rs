@@ -7,7 +7,6 @@ use std::path::Path;
 use probe_metrics::SinkStats;
 use serde::{Deserialize, Serialize};
 
-use crate::recorder::Counts;
 use crate::scenario::Scenario;
 
 /// What one probe run did, written at exit.
@@ -21,20 +20,9 @@ use crate::scenario::Scenario;
 pub struct Summary {
     /// The probe binary, e.g. `probe-sync-fresh`.
     pub probe: String,
-    /// Rounds completed.
-    pub rounds: u64,
-    /// Requests made.
-    pub requests: u64,
-    /// Requests that failed or whose response was not as expected.
-    pub errors: u64,
-    /// `http_request` points made.
-    pub http_request: u64,
-    /// `http_error` points made.
-    pub http_error: u64,
-    /// `probe_round` points made.
-    pub probe_round: u64,
-    /// `probe_sink` points made.
-    pub probe_sink: u64,
+    /// Rounds, requests, errors and points made.
+    #[serde(flatten)]
+    pub counts: Counts,
     /// The sink kind: `telegraf-udp`, `telegraf-tcp`, `influxdb`, `stdout`, `none`.
     pub sink: String,
     /// Points the sink delivered (see `probe_metrics::SinkStats::sent`).
@@ -43,6 +31,25 @@ pub struct Summary {
     pub dropped: u64,
     /// Points the sink wrote a second time after a lost connection.
     pub resent: u64,
+}
+
+/// Rounds, requests and the points handed to the sink, per measurement.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Rounds completed.
+    pub rounds: u64,
+    /// Requests made.
+    pub requests: u64,
+    /// Requests that failed or whose response was not as expected.
+    pub errors: u64,
+    /// `http_request` points.
+    pub http_request: u64,
+    /// `http_error` points.
+    pub http_error: u64,
+    /// `probe_round` points.
+    pub probe_round: u64,
+    /// `probe_sink` points.
+    pub probe_sink: u64,
 }
 
 /// The summary file cannot be written or read.
@@ -70,13 +77,7 @@ impl Summary {
     pub(crate) fn new(scenario: Scenario, c: Counts, sink: &str, stats: SinkStats) -> Self {
         Self {
             probe: scenario.binary().to_owned(),
-            rounds: c.rounds,
-            requests: c.requests,
-            errors: c.errors,
-            http_request: c.http_request,
-            http_error: c.http_error,
-            probe_round: c.probe_round,
-            probe_sink: c.probe_sink,
+            counts: c,
             sink: sink.to_owned(),
             sent: stats.sent,
             dropped: stats.dropped,
@@ -86,18 +87,14 @@ impl Summary {
 
     /// Points made of `measurement`, or `None` for a name the probes do not write.
     pub fn points(&self, measurement: &str) -> Option<u64> {
+        let c = &self.counts;
         match measurement {
-            "http_request" => Some(self.http_request),
-            "http_error" => Some(self.http_error),
-            "probe_round" => Some(self.probe_round),
-            "probe_sink" => Some(self.probe_sink),
+            "http_request" => Some(c.http_request),
+            "http_error" => Some(c.http_error),
+            "probe_round" => Some(c.probe_round),
+            "probe_sink" => Some(c.probe_sink),
             _ => None,
         }
-    }
-
-    /// Points made of all measurements.
-    pub fn points_total(&self) -> u64 {
-        self.http_request + self.http_error + self.probe_round + self.probe_sink
     }
 
     /// Writes the summary as one line of JSON.
@@ -124,5 +121,45 @@ impl Summary {
             path: path.display().to_string(),
             source,
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_as_the_documented_flat_object() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("summary.json");
+        let counts = Counts {
+            rounds: 3,
+            requests: 6,
+            errors: 0,
+            http_request: 6,
+            http_error: 0,
+            probe_round: 3,
+            probe_sink: 3,
+        };
+        let stats = SinkStats {
+            sent: 12,
+            ..SinkStats::default()
+        };
+        let summary = Summary::new(Scenario::SyncFresh, counts, "stdout", stats);
+        summary.write(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            concat!(
+                r#"{"probe":"probe-sync-fresh","rounds":3,"requests":6,"errors":0,"#,
+                r#""http_request":6,"http_error":0,"probe_round":3,"probe_sink":3,"#,
+                r#""sink":"stdout","sent":12,"dropped":0,"resent":0}"#,
+                "\n"
+            )
+        );
+        assert_eq!(Summary::read(&path).unwrap(), summary);
+        assert_eq!(summary.points("probe_round"), Some(3));
+        assert_eq!(summary.points("nope"), None);
     }
 }

@@ -103,8 +103,8 @@ fn influxdb_sink_writes_every_point_through_the_v2_api() -> anyhow::Result<()> {
     )?;
     let stderr = String::from_utf8_lossy(&out.stderr);
     ensure!(done.dropped == 0, "dropped points: {done:?} {stderr}");
-    ensure!(done.http_request == 3, "{done:?} {stderr}");
-    ensure!(done.http_error == 3, "{done:?} {stderr}");
+    ensure!(done.counts.http_request == 3, "{done:?} {stderr}");
+    ensure!(done.counts.http_error == 3, "{done:?} {stderr}");
     let total = compare(&influx, "probes", &done)?;
     ensure!(
         done.sent == total,
