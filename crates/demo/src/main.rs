@@ -2,10 +2,10 @@
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use demo::{DemoConfig, run_demo};
-use demo_backend::{DEFAULT_HANDSHAKE_DELAY, DEFAULT_RTT, DEFAULT_SERVICES, Service};
 use cli_support::args::duration as duration_arg;
 use cli_support::parse_or_exit;
+use demo::{DemoConfig, run_demo};
+use demo_backend::{DEFAULT_HANDSHAKE_DELAY, DEFAULT_RTT, DEFAULT_SERVICES, Service};
 use probe_report::render;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -35,7 +35,9 @@ impl Log {
             .record((target.to_owned(), class), 1, |count| match count - 1 {
                 0 => format!("target {target}: {message}"),
                 more => {
-                    format!("target {target}: {message} ({more} more like it in the last {window_s}s)")
+                    format!(
+                        "target {target}: {message} ({more} more like it in the last {window_s}s)"
+                    )
                 }
             });
     }

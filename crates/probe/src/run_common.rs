@@ -19,10 +19,7 @@ pub(crate) struct Start {
 impl Start {
     pub(crate) fn new(config: &Config) -> anyhow::Result<Self> {
         let stop = Stop::install()?;
-        let sink = Sink::start(
-            config.sink.clone(),
-            SinkOptions::default(),
-        )?;
+        let sink = Sink::start(config.sink.clone(), SinkOptions::default())?;
         let mut recorder = Recorder::new(config.scenario, sink);
         recorder.summary_to(config.summary_json.clone());
         let rounds = config

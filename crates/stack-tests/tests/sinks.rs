@@ -56,11 +56,7 @@ fn run_probe(
 }
 
 /// Per measurement: (points the probe handed to its sink, points stored).
-fn compare(
-    influx: &InfluxServer,
-    db: &str,
-    done: &probe::Summary,
-) -> anyhow::Result<u64> {
+fn compare(influx: &InfluxServer, db: &str, done: &probe::Summary) -> anyhow::Result<u64> {
     let mut total = 0;
     for (measurement, field) in MEASUREMENTS {
         let sent = done

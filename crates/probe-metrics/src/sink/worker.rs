@@ -6,8 +6,8 @@ use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::SinkOptions;
-use crate::rate_limit::RateLimit;
 use super::transport::{Delivery, Transport};
+use crate::rate_limit::RateLimit;
 
 /// State shared by the callers and the sink thread.
 #[derive(Debug)]

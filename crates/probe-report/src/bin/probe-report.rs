@@ -2,7 +2,9 @@
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use cli_support::args::{duration as duration_arg, http_url, positive_duration as positive_duration_arg};
+use cli_support::args::{
+    duration as duration_arg, http_url, positive_duration as positive_duration_arg,
+};
 use cli_support::parse_or_exit;
 use probe_report::cli::{ServiceList, services_arg};
 use probe_report::html::{Timeline, render_html, write_html};
