@@ -52,23 +52,19 @@ mod tests {
         assert_eq!(duration("15m"), Ok(Duration::from_secs(900)));
         assert_eq!(duration(" 0 "), Ok(Duration::ZERO));
         assert_eq!(duration("365d"), Ok(MAX_DURATION));
-        assert_eq!(
-            duration("366d"),
-            Err("expected a duration of at most 1 year (365d)".to_owned())
-        );
-        assert_eq!(
-            duration("18446744073709551616s"),
-            Err("expected a duration of at most 1 year (365d)".to_owned())
-        );
-        assert_eq!(
-            duration("-1s"),
-            Err("expected a duration of zero or more, like 500ms, 3s or 1m".to_owned())
-        );
-        assert_eq!(
-            duration("soon"),
-            Err("expected a duration like 500ms, 3s or 1m".to_owned())
-        );
         assert_eq!(positive_duration("10s"), Ok(Duration::from_secs(10)));
+        let over_a_year = "expected a duration of at most 1 year (365d)";
+        for (text, expected) in [
+            ("366d", over_a_year),
+            ("18446744073709551616s", over_a_year),
+            (
+                "-1s",
+                "expected a duration of zero or more, like 500ms, 3s or 1m",
+            ),
+            ("soon", "expected a duration like 500ms, 3s or 1m"),
+        ] {
+            assert_eq!(duration(text), Err(expected.to_owned()), "{text}");
+        }
         assert_eq!(
             positive_duration("0s"),
             Err("expected a duration above zero, like 500ms or 10s".to_owned())
