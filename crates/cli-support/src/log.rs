@@ -1,7 +1,8 @@
 //! The one log subscriber of the binaries: compact lines on stderr,
 //! `NAME: message key=value...`, errors as `NAME: error: message`, the level
-//! from `RUST_LOG` (default `info`, e.g. `RUST_LOG=warn` keeps only problems,
-//! `RUST_LOG=debug` adds the libraries' debug events). Rate limits of repeated
+//! from `RUST_LOG` (default `info`; `RUST_LOG=warn` keeps only problems,
+//! `RUST_LOG=off` nothing). Only `tracing` events are written: the `log`
+//! records of reqwest and rustls are not bridged. Rate limits of repeated
 //! warnings live with the code that repeats them
 //! (`probe_metrics::rate_limit`).
 
