@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use clap::Parser;
 
+use cli_support::args::duration;
+
 use crate::config::{
-    Config, DEFAULT_HANDSHAKE_DELAY, DEFAULT_RTT, Listen, Service, parse_duration, parse_fail_rate,
-    parse_hostname,
+    Config, DEFAULT_HANDSHAKE_DELAY, DEFAULT_RTT, Listen, Service, parse_fail_rate, parse_hostname,
 };
 
 /// A local HTTP + HTTPS backend with emulated latency.
@@ -55,11 +56,11 @@ pub struct Args {
     pub hostname: Vec<String>,
 
     /// Hold each TLS ClientHello this long (e.g. 50ms)
-    #[arg(long, env = "DEMO_HANDSHAKE_DELAY", value_name = "DUR", default_value = DEFAULT_HANDSHAKE_DELAY, value_parser = parse_duration, allow_hyphen_values = true)]
+    #[arg(long, env = "DEMO_HANDSHAKE_DELAY", value_name = "DUR", default_value = DEFAULT_HANDSHAKE_DELAY, value_parser = duration, allow_hyphen_values = true)]
     pub handshake_delay: Duration,
 
     /// Extra delay before every response's headers (e.g. 10ms)
-    #[arg(long, env = "DEMO_RTT", value_name = "DUR", default_value = DEFAULT_RTT, value_parser = parse_duration, allow_hyphen_values = true)]
+    #[arg(long, env = "DEMO_RTT", value_name = "DUR", default_value = DEFAULT_RTT, value_parser = duration, allow_hyphen_values = true)]
     pub rtt: Duration,
 
     /// Services NAME=LATENCY[~JITTER] served at /api/NAME; comma-separated or repeatable
@@ -92,10 +93,7 @@ impl Args {
     /// Parses the process arguments; on bad input prints one line to stderr
     /// and exits 2 (help and version print as usual and exit 0).
     pub fn parse_or_exit() -> Args {
-        match Args::try_parse() {
-            Ok(args) => args,
-            Err(e) => exit_on(e),
-        }
+        cli_support::parse_or_exit()
     }
 
     /// The server configuration these options describe.
@@ -117,22 +115,6 @@ impl Args {
             cert_valid_days: (self.cert_days > 0).then_some(self.cert_days),
         }
     }
-}
-
-fn exit_on(e: clap::Error) -> ! {
-    use clap::error::ErrorKind;
-    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-        e.exit();
-    }
-    let rendered = e.render().to_string();
-    let line = rendered
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("invalid arguments");
-    let line = line.strip_prefix("error: ").unwrap_or(line);
-    eprintln!("demo-backend: {line} (see --help)");
-    std::process::exit(2);
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@
 
 mod encode;
 mod point;
+pub mod rate_limit;
 mod sink;
 
 pub use encode::{EncodeError, Part};

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use cli_support::args::{duration, http_url, positive_duration};
 use probe_metrics::TelegrafAddr;
 use url::Url;
 
@@ -37,6 +38,11 @@ pub struct Args {
     /// Time limit of one request, connection setup and body included (at most 365d)
     #[arg(long, env = "PROBE_TIMEOUT", default_value = "10s", value_name = "DURATION", value_parser = positive_duration, allow_hyphen_values = true)]
     pub timeout: Duration,
+
+    /// At exit, write the run's counts (rounds, requests, errors, points per
+    /// measurement, sink sent/dropped/resent) as one JSON object to this file
+    #[arg(long, env = "PROBE_SUMMARY_JSON", value_name = "PATH")]
+    pub summary_json: Option<PathBuf>,
 
     /// Extra root CA certificate (PEM) to trust, besides the system's
     #[arg(long, env = "PROBE_CA_CERT", value_name = "PATH")]
@@ -94,46 +100,13 @@ pub enum SinkKind {
     None,
 }
 
-/// Longest duration any option accepts: one year. Longer values are refused
-/// (exit 2) rather than overflowing the clock arithmetic they feed.
-pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
-
-fn duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    if s.starts_with('-') {
-        return Err("expected a duration of zero or more, like 500ms, 3s or 1m".to_owned());
-    }
-    match humantime::parse_duration(s) {
-        Ok(d) if d <= MAX_DURATION => Ok(d),
-        Ok(_) => Err("expected a duration of at most 1 year (365d)".to_owned()),
-        // humantime reports a number too large for a Duration as its own error.
-        Err(humantime::DurationError::NumberOverflow) => {
-            Err("expected a duration of at most 1 year (365d)".to_owned())
-        }
-        Err(_) => Err("expected a duration like 500ms, 3s or 1m".to_owned()),
-    }
-}
-
+/// The rounds option: a whole number, 0 to run until stopped.
 fn rounds(s: &str) -> Result<u64, String> {
     s.trim()
         .parse()
         .map_err(|_| "expected a whole number of rounds, 0 to run until stopped".to_owned())
 }
 
-fn positive_duration(s: &str) -> Result<Duration, String> {
-    match duration(s)? {
-        d if d.is_zero() => Err("expected a duration above zero, like 500ms or 10s".to_owned()),
-        d => Ok(d),
-    }
-}
-
 fn telegraf_addr(s: &str) -> Result<TelegrafAddr, String> {
     s.parse::<TelegrafAddr>().map_err(|e| e.to_string())
-}
-
-fn http_url(s: &str) -> Result<Url, String> {
-    match Url::parse(s) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Ok(u),
-        _ => Err("expected an http:// or https:// URL, e.g. http://127.0.0.1:8086".to_owned()),
-    }
 }

@@ -39,6 +39,8 @@ pub struct Config {
     pub targets_file: Option<PathBuf>,
     /// The targets given as arguments or in `PROBE_TARGETS`, kept for reloads.
     pub given_targets: Vec<Target>,
+    /// Where the counts go at exit (`--summary-json`).
+    pub summary_json: Option<PathBuf>,
 }
 
 /// Input that cannot be run.
@@ -165,6 +167,7 @@ impl Config {
             http: args.http,
             targets_file,
             given_targets,
+            summary_json: args.summary_json.filter(|p| !p.as_os_str().is_empty()),
         })
     }
 

@@ -1,5 +1,6 @@
 //! Turns each result into points, logs failures and keeps the counts.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use probe_metrics::{Point, Sink, now_ns};
@@ -9,26 +10,8 @@ use crate::log::Log;
 use crate::points;
 use crate::request::Reply;
 use crate::scenario::Scenario;
+use crate::summary::{Counts, Summary};
 use crate::target::Target;
-
-/// Points handed to the sink, per measurement.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Counts {
-    /// Rounds completed.
-    pub rounds: u64,
-    /// Requests made.
-    pub requests: u64,
-    /// Requests that failed or whose response was not as expected.
-    pub errors: u64,
-    /// `http_request` points.
-    pub http_request: u64,
-    /// `http_error` points.
-    pub http_error: u64,
-    /// `probe_round` points.
-    pub probe_round: u64,
-    /// `probe_sink` points.
-    pub probe_sink: u64,
-}
 
 /// Records the results of one probe.
 pub struct Recorder {
@@ -36,6 +19,7 @@ pub struct Recorder {
     sink: Sink,
     log: Log,
     counts: Counts,
+    summary_json: Option<PathBuf>,
 }
 
 /// The outcome of one request, for the round's count.
@@ -53,9 +37,15 @@ impl Recorder {
         Self {
             scenario,
             sink,
-            log: Log::new(scenario.binary()),
+            log: Log::new(),
+            summary_json: None,
             counts: Counts::default(),
         }
+    }
+
+    /// Writes the [`Summary`] to `path` at [`Recorder::finish`].
+    pub fn summary_to(&mut self, path: Option<PathBuf>) {
+        self.summary_json = path;
     }
 
     /// The log.
@@ -141,7 +131,8 @@ impl Recorder {
         self.counts.probe_sink += 1;
     }
 
-    /// Flushes the sink (at most `deadline`) and prints the summary line.
+    /// Flushes the sink (at most `deadline`), logs the `done:` line and
+    /// writes the summary file if one was asked for.
     pub fn finish(self, deadline: Duration) -> Counts {
         let kind = self.sink.kind();
         let stats = self.sink.shutdown(deadline);
@@ -150,6 +141,12 @@ impl Recorder {
             "done: rounds={} requests={} errors={} points http_request={} http_error={} probe_round={} probe_sink={} sink={kind} sent={} dropped={} resent={}",
             c.rounds, c.requests, c.errors, c.http_request, c.http_error, c.probe_round, c.probe_sink, stats.sent, stats.dropped, stats.resent
         ));
+        if let Some(path) = &self.summary_json {
+            let summary = Summary::new(self.scenario, c, kind, stats);
+            if let Err(e) = summary.write(path) {
+                tracing::error!("summary not written: {e}");
+            }
+        }
         c
     }
 }

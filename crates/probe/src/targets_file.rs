@@ -204,16 +204,12 @@ impl Reader<'_> {
     }
 
     fn duration(&self, value: &Spanned<String>) -> Result<Duration, FileError> {
-        match humantime::parse_duration(value.get_ref().trim()) {
-            Ok(d) if !d.is_zero() => Ok(d),
-            _ => self.fail(
+        cli_support::args::positive_duration(value.get_ref()).or_else(|expected| {
+            self.fail(
                 value.span(),
-                format!(
-                    "timeout: bad duration {:?}: expected a duration above zero, like 500ms or 10s",
-                    value.get_ref()
-                ),
-            ),
-        }
+                format!("timeout: bad duration {:?}: {expected}", value.get_ref()),
+            )
+        })
     }
 
     fn method(&self, value: &Spanned<String>) -> Result<reqwest::Method, FileError> {

@@ -99,6 +99,17 @@ fn targets_file_bad_duration() {
 }
 
 #[test]
+fn targets_file_timeout_over_a_year() {
+    let line = refusal(Some(&format!("{HEAD}timeout = \"366d\"\n")));
+    assert!(
+        line.contains(
+            "timeout: bad duration \"366d\": expected a duration of at most 1 year (365d)"
+        ),
+        "{line}"
+    );
+}
+
+#[test]
 fn targets_file_bad_http_version() {
     insta::assert_snapshot!(refusal(Some(&format!("{HEAD}http = \"3\"\n"))));
 }

@@ -24,7 +24,7 @@ use stack_tests::alerts::{self, Labels, Rule};
 use stack_tests::influxdb::{InfluxServer, series};
 use stack_tests::telegraf::{self, Settings, Telegraf};
 use stack_tests::tools::{Tools, require_tools, workspace_root};
-use stack_tests::workspace::{parse_done_line, start_demo_backend, workspace_bin};
+use stack_tests::workspace::{SummaryFile, start_demo_backend, workspace_bin};
 use test_support::procs::wait_until;
 
 const DB: &str = "probes";
@@ -132,7 +132,9 @@ fn run_probe(
     targets: &[String],
     rounds: u32,
 ) -> anyhow::Result<()> {
+    let summary = SummaryFile::new()?;
     let out = Command::new(workspace_bin(&format!("probe-{scenario}"))?)
+        .arg(summary.arg())
         .args(["--sink", "telegraf", "--telegraf"])
         .arg(format!("tcp://{}", p.telegraf.tcp))
         .args(["--interval", "0s", "--timeout", "5s", "--rounds"])
@@ -148,10 +150,10 @@ fn run_probe(
         "probe-{scenario} failed ({}):\n{stderr}",
         out.status
     );
-    let done = parse_done_line(&stderr)?;
+    let done = summary.read()?;
     ensure!(
-        done.get("dropped").map(String::as_str) == Some("0"),
-        "probe-{scenario} dropped points: {stderr}"
+        done.dropped == 0,
+        "probe-{scenario} dropped points: {done:?} {stderr}"
     );
     Ok(())
 }

@@ -23,7 +23,7 @@ use stack_tests::histogram;
 use stack_tests::influxdb::{InfluxServer, series};
 use stack_tests::telegraf::{self, Settings, Telegraf};
 use stack_tests::tools::{TELEGRAF_VERSION, Tools, in_ci, require_tools, workspace_root};
-use stack_tests::workspace::{parse_done_line, start_demo_backend, workspace_bin};
+use stack_tests::workspace::{SummaryFile, start_demo_backend, workspace_bin};
 use test_support::net::free_tcp_port;
 use test_support::procs::wait_until;
 use test_support::skip_or_fail;
@@ -315,7 +315,9 @@ fn run_probes(stack: &Stack) -> anyhow::Result<Counts> {
                 format!("--telegraf=tcp://{}", stack.telegraf.tcp),
             ],
         };
+        let summary = SummaryFile::new()?;
         let out = Command::new(workspace_bin(&format!("probe-{scenario}"))?)
+            .arg(summary.arg())
             .args(&sink_args)
             .args([
                 "--interval",
@@ -338,23 +340,22 @@ fn run_probes(stack: &Stack) -> anyhow::Result<Counts> {
             "probe-{scenario} failed ({}):\n{stderr}",
             out.status
         );
-        let done = parse_done_line(&stderr)?;
+        let done = summary.read()?;
         ensure!(
-            done.get("dropped").map(String::as_str) == Some("0"),
-            "probe-{scenario} dropped points: {stderr}"
+            done.dropped == 0,
+            "probe-{scenario} dropped points: {done:?} {stderr}"
         );
         let mut sent = 0;
         for (measurement, _) in COUNTED {
-            let n: u64 = done
-                .get(measurement)
-                .with_context(|| format!("no {measurement}= in done line: {stderr}"))?
-                .parse()?;
+            let n = done
+                .points(measurement)
+                .with_context(|| format!("no {measurement} in {done:?}"))?;
             sent += n;
             counts.insert((measurement.to_owned(), (*scenario).to_owned()), n);
         }
         ensure!(
-            done.get("sent").map(String::as_str) == Some(sent.to_string().as_str()),
-            "probe-{scenario}: sink sent differs from the point counts: {stderr}"
+            done.sent == sent,
+            "probe-{scenario}: sink sent differs from the point counts: {done:?} {stderr}"
         );
         ensure!(
             counts[&("http_request".to_owned(), (*scenario).to_owned())] == 6,

@@ -8,7 +8,7 @@
 //! While a target is down the thread retries the batch in hand with
 //! exponential backoff and leaves the queue to fill; points are dropped only
 //! when the queue is full. Every drop is counted in [`Sink::stats`] and
-//! reported on stderr at most once per [`SinkOptions::log_interval`] per
+//! logged (a `tracing` warning) at most once per [`SinkOptions::log_interval`] per
 //! reason.
 //!
 //! What `sent` means per transport: HTTP (InfluxDB v2 write API, also Telegraf's
@@ -23,7 +23,6 @@
 //! sent once a second, is no longer refused. UDP never confirms delivery.
 
 mod addr;
-mod log;
 mod transport;
 mod worker;
 
@@ -104,11 +103,9 @@ pub struct SinkOptions {
     pub backoff_min: Duration,
     /// Retry delay cap (default 5 s).
     pub backoff_max: Duration,
-    /// At most one stderr line per reason per this interval (default 10 s).
+    /// At most one warning per reason per this interval (default 10 s); the
+    /// warnings are `tracing` events, written by the program's subscriber.
     pub log_interval: Duration,
-    /// What the sink's stderr lines start with, e.g. the program's name
-    /// (default `probe-metrics`).
-    pub log_prefix: String,
 }
 
 impl Default for SinkOptions {
@@ -124,7 +121,6 @@ impl Default for SinkOptions {
             backoff_min: Duration::from_millis(100),
             backoff_max: Duration::from_secs(5),
             log_interval: Duration::from_secs(10),
-            log_prefix: "probe-metrics".to_owned(),
         }
     }
 }
