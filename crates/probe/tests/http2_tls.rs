@@ -119,8 +119,12 @@ fn h2_phases_hold_the_injected_delays() {
         .iter()
         .map(|r| r.request("t0").ms("ttfb_ms"))
         .collect();
+    // Rounds after the first: in the first, t1's headers arrive while the runtime is still
+    // busy with the new connection, so its header time (and with it body_ms) can read a
+    // few ms late on a loaded machine; from then on the connection is idle between rounds.
     let body: Vec<f64> = rounds
         .iter()
+        .skip(1)
         .map(|r| r.request("t1").ms("body_ms"))
         .collect();
     assert_phase("ttfb_ms", &ttfb, 100.0, SLACK_MS);
