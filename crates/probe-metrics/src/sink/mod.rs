@@ -17,7 +17,9 @@
 //! lines written to the socket: a stalled receiver keeps its connection and the
 //! write resumes at the first unwritten byte; a broken connection resumes on a
 //! new one at the start of the cut line (counted in [`SinkStats::resent`]), and
-//! what the kernel still held (about one batch) is lost with the old one. UDP
+//! what the old one held in kernel buffers is lost with it: our unsent send
+//! buffer (about one batch) plus whatever the receiver's kernel had taken in
+//! but the receiver had not read yet (its receive buffer, not bounded here). UDP
 //! counts datagrams the kernel accepted while the listener was not refusing;
 //! after a refusal points are dropped (and counted) until a probe datagram,
 //! sent once a second, is no longer refused. UDP never confirms delivery.

@@ -267,8 +267,8 @@ impl Transport for Udp {
 /// the first unwritten byte. Only a real connection error reconnects; the new
 /// connection starts at the beginning of the line the old one cut, which is
 /// then counted as re-sent. Lines the kernel had accepted on the old
-/// connection are not re-sent (they may be lost with it: at most the socket's
-/// send buffer).
+/// connection are not re-sent (they may be lost with it: our send buffer,
+/// plus what the receiver's kernel received but the receiver never read).
 struct Tcp {
     target: String,
     stream: Option<TcpStream>,
