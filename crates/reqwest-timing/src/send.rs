@@ -228,8 +228,8 @@ impl Instrumentation {
     }
 
     /// Claims the serving connection's setup when the headers arrive: with
-    /// HTTP/2 the first response of the streams that waited for a new
-    /// connection reports it, whichever finishes its body first.
+    /// HTTP/2 the streams that waited for a new connection race, and the one
+    /// whose response headers arrive first reports it.
     fn claim(&self, extensions: &http::Extensions, started: Instant) -> Claim {
         local_addr(extensions).map_or_else(Claim::default, |l| self.recorder.claim(l, started))
     }

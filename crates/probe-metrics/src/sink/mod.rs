@@ -12,7 +12,7 @@
 //! reason.
 //!
 //! What `sent` means per transport: HTTP (InfluxDB v2 write API, also Telegraf's
-//! `influxdb_v2_listener`) counts batches answered 2xx; a batch unanswered within
+//! `influxdb_v2_listener`) counts the points of batches answered 2xx; a batch unanswered within
 //! [`SinkOptions::response_timeout`] is sent again (at-least-once). TCP counts
 //! lines written to the socket: a stalled receiver keeps its connection and the
 //! write resumes at the first unwritten byte; a broken connection resumes on a
