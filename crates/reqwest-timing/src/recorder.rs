@@ -150,15 +150,19 @@ pub(crate) struct Claim {
     pub(crate) ready: Option<Instant>,
 }
 
-/// New connections by local address (the identity of a live connection: many
-/// HTTP/2 streams share one), until they are old.
+/// A connection's identity: (local, remote) address. Many HTTP/2 streams
+/// share one; Linux may reuse a local port for connections to different
+/// remotes, so the local address alone is not enough.
+pub(crate) type ConnKey = (SocketAddr, SocketAddr);
+
+/// New connections by [`ConnKey`], until they are old.
 #[derive(Debug, Default)]
 pub(crate) struct Recorder {
-    open: Mutex<HashMap<SocketAddr, OpenConnection>>,
+    open: Mutex<HashMap<ConnKey, OpenConnection>>,
 }
 
 impl Recorder {
-    fn open(&self) -> MutexGuard<'_, HashMap<SocketAddr, OpenConnection>> {
+    fn open(&self) -> MutexGuard<'_, HashMap<ConnKey, OpenConnection>> {
         self.open.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -173,18 +177,18 @@ impl Recorder {
             };
             now.saturating_duration_since(c.ready) < ttl
         });
-        open.insert(conn.timing.local_addr, conn);
+        open.insert((conn.timing.local_addr, conn.timing.remote_addr), conn);
     }
 
-    /// For the response served by the connection at `local` to a request that
+    /// For the response served by the connection `key` to a request that
     /// started at `request_started`. A request that started before the
     /// connection was ready waited for it; the first such response to arrive
     /// reports the setup (`reused=false`), any other (HTTP/2 streams that
     /// waited for the same connection) only learns when it became ready. A
     /// request that started later rode on an open connection.
-    pub(crate) fn claim(&self, local: SocketAddr, request_started: Instant) -> Claim {
+    pub(crate) fn claim(&self, key: ConnKey, request_started: Instant) -> Claim {
         let mut open = self.open();
-        let Some(conn) = open.get_mut(&local) else {
+        let Some(conn) = open.get_mut(&key) else {
             return Claim::default();
         };
         if conn.ready < request_started {
@@ -196,5 +200,44 @@ impl Recorder {
             setup,
             ready: Some(conn.ready),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timings::DnsPhase;
+
+    fn conn(ready: Instant, local: SocketAddr, remote: SocketAddr) -> OpenConnection {
+        OpenConnection::new(
+            ready,
+            ConnectionTiming {
+                dns: DnsPhase::Skipped,
+                connect: Duration::from_millis(1),
+                tls: None,
+                setup: Duration::from_millis(1),
+                local_addr: local,
+                remote_addr: remote,
+                tls_facts: None,
+            },
+        )
+    }
+
+    fn addr(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn one_local_port_to_two_remotes_is_two_connections() {
+        let recorder = Recorder::default();
+        let started = Instant::now();
+        let local = addr("127.0.0.1:40000");
+        let (r1, r2) = (addr("127.0.0.1:8001"), addr("127.0.0.2:8002"));
+        recorder.opened(conn(started, local, r1));
+        recorder.opened(conn(started, local, r2));
+        let c1 = recorder.claim((local, r1), started).setup.unwrap();
+        assert_eq!(c1.remote_addr, r1, "C1's response claims C1's setup");
+        let c2 = recorder.claim((local, r2), started).setup.unwrap();
+        assert_eq!(c2.remote_addr, r2, "C2's setup is still there for C2");
     }
 }
