@@ -14,6 +14,10 @@ tokio::task_local! {
     pub(crate) static CURRENT: Arc<Progress>;
 }
 
+// Both TTLs must exceed the longest request timeout: a response whose headers
+// arrive later than this after its connection was ready finds no entry and is
+// reported as reused (without the setup, or without the wait for it).
+
 /// Forget connections that nobody claimed within this time (a spare
 /// connection that closed before any request used it).
 const UNCLAIMED_TTL: Duration = Duration::from_secs(600);
@@ -21,6 +25,11 @@ const UNCLAIMED_TTL: Duration = Duration::from_secs(600);
 /// Keep a claimed connection this long: requests that waited for it alongside
 /// its claimant (HTTP/2) still need its ready time.
 const CLAIMED_TTL: Duration = Duration::from_secs(120);
+
+/// Most connections kept in the table: past it the oldest is dropped, so many
+/// new connections within a TTL (fresh mode at a high rate) cannot grow it
+/// without bound.
+const MAX_OPEN: usize = 16_384;
 
 /// Timestamps of one connection attempt, filled in by the hooks.
 #[derive(Debug)]
@@ -177,6 +186,11 @@ impl Recorder {
             };
             now.saturating_duration_since(c.ready) < ttl
         });
+        if open.len() >= MAX_OPEN
+            && let Some(oldest) = open.iter().min_by_key(|(_, c)| c.ready).map(|(k, _)| *k)
+        {
+            open.remove(&oldest);
+        }
         open.insert((conn.timing.local_addr, conn.timing.remote_addr), conn);
     }
 
@@ -239,5 +253,27 @@ mod tests {
         assert_eq!(c1.remote_addr, r1, "C1's response claims C1's setup");
         let c2 = recorder.claim((local, r2), started).setup.unwrap();
         assert_eq!(c2.remote_addr, r2, "C2's setup is still there for C2");
+    }
+
+    #[test]
+    fn the_table_is_capped_dropping_the_oldest() {
+        let recorder = Recorder::default();
+        let t0 = Instant::now();
+        let remote = addr("127.0.0.1:8000");
+        let local = |i: usize| SocketAddr::from(([127, 0, 0, 1], 10_000 + i as u16));
+        let extra = 5;
+        for i in 0..MAX_OPEN + extra {
+            let ready = t0 + Duration::from_micros(i as u64);
+            recorder.opened(conn(ready, local(i), remote));
+        }
+        assert_eq!(recorder.open().len(), MAX_OPEN);
+        for i in 0..extra {
+            assert!(
+                recorder.claim((local(i), remote), t0).setup.is_none(),
+                "{i} dropped"
+            );
+        }
+        let newest = local(MAX_OPEN + extra - 1);
+        assert!(recorder.claim((newest, remote), t0).setup.is_some());
     }
 }
