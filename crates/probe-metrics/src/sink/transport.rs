@@ -458,6 +458,7 @@ struct Influx {
     client: reqwest::blocking::Client,
     write_url: url::Url,
     authorization: String,
+    connect_timeout: Duration,
     timeout: Duration,
     buf: Vec<u8>,
 }
@@ -465,9 +466,14 @@ struct Influx {
 /// Longest response body quoted in a log line.
 const MAX_LOGGED_BODY: usize = 200;
 
-/// Why a request got no response, naming the cause: connection refused, timed
-/// out, TLS, or the innermost error's message.
-pub(crate) fn request_failure(e: &reqwest::Error, timeout: Duration) -> String {
+/// Why a request got no response, naming the cause: connection refused, connect
+/// or response timed out (with the limit that applied), TLS, or the innermost
+/// error's message.
+pub(crate) fn request_failure(
+    e: &reqwest::Error,
+    connect_timeout: Duration,
+    timeout: Duration,
+) -> String {
     use std::error::Error as _;
     let mut innermost = e.to_string();
     let mut io_kind = None;
@@ -490,6 +496,10 @@ pub(crate) fn request_failure(e: &reqwest::Error, timeout: Duration) -> String {
         source = s.source();
     }
     if e.is_timeout() || io_kind == Some(std::io::ErrorKind::TimedOut) {
+        // A connect timeout is also `is_timeout`: name the limit that applied.
+        if e.is_connect() {
+            return format!("connect timed out (limit {connect_timeout:?})");
+        }
         return format!("timed out (limit {timeout:?})");
     }
     if io_kind == Some(std::io::ErrorKind::ConnectionRefused) {
@@ -533,6 +543,7 @@ impl Influx {
             client,
             write_url,
             authorization: format!("Token {}", c.token),
+            connect_timeout: o.connect_timeout,
             timeout: o.response_timeout,
             buf: Vec::new(),
         })
@@ -552,7 +563,7 @@ impl Transport for Influx {
         let response = match response {
             Ok(r) => r,
             Err(e) => {
-                let why = request_failure(&e, self.timeout);
+                let why = request_failure(&e, self.connect_timeout, self.timeout);
                 return Delivery::Retry(format!("POST {} failed: {why}", self.write_url));
             }
         };
@@ -658,14 +669,57 @@ mod tests {
             .post(format!("http://127.0.0.1:{port}/api/v2/write"))
             .send()
             .expect_err("nothing listens");
-        let why = request_failure(&e, timeout);
+        let why = request_failure(&e, timeout, timeout);
         assert!(why.starts_with("connection refused"), "{why}");
 
         // Accepts, never answers.
         let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let url = format!("http://{}/api/v2/write", silent.local_addr().expect("addr"));
         let e = client(timeout).post(url).send().expect_err("no answer");
-        assert_eq!(request_failure(&e, timeout), "timed out (limit 200ms)");
+        assert_eq!(
+            request_failure(&e, Duration::from_secs(7), timeout),
+            "timed out (limit 200ms)"
+        );
+    }
+
+    #[test]
+    fn request_failures_name_the_connect_limit() {
+        // A listener with a full accept queue (backlog 0, one connection
+        // pending): Linux drops further SYNs, so the next connect hangs.
+        let listener = socket2::Socket::new(
+            socket2::Domain::IPV4,
+            socket2::Type::STREAM,
+            Some(socket2::Protocol::TCP),
+        )
+        .expect("socket");
+        let bound: SocketAddr = "127.0.0.1:0".parse().expect("addr");
+        listener.bind(&bound.into()).expect("bind");
+        listener.listen(0).expect("listen");
+        let addr = listener
+            .local_addr()
+            .expect("addr")
+            .as_socket()
+            .expect("inet");
+        let fill: Vec<_> = (0..3)
+            .filter_map(|_| TcpStream::connect_timeout(&addr, Duration::from_millis(300)).ok())
+            .collect();
+        assert!(!fill.is_empty(), "the accept queue took a connection");
+        let connect_timeout = Duration::from_millis(200);
+        let client = reqwest::blocking::Client::builder()
+            .tls_backend_preconfigured((*influx("http://h").tls).clone())
+            .connect_timeout(connect_timeout)
+            .timeout(Duration::from_secs(30))
+            .no_proxy()
+            .build()
+            .expect("client");
+        let e = client
+            .post(format!("http://{addr}/api/v2/write"))
+            .send()
+            .expect_err("the SYN is dropped");
+        assert_eq!(
+            request_failure(&e, connect_timeout, Duration::from_secs(30)),
+            "connect timed out (limit 200ms)"
+        );
     }
 
     #[test]
@@ -700,7 +754,7 @@ mod tests {
         // `client` trusts no root: the self-signed certificate is refused.
         let timeout = Duration::from_secs(10);
         let e = client(timeout).post(url).send().expect_err("untrusted");
-        let why = request_failure(&e, timeout);
+        let why = request_failure(&e, timeout, timeout);
         assert!(why.starts_with("TLS: "), "{why}");
         assert!(why.contains("UnknownIssuer"), "{why}");
         handshake.join().expect("server thread");
