@@ -36,6 +36,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 pub use addr::{ParseTelegrafAddrError, TelegrafAddr};
+pub use transport::url_for_logs;
 
 use crate::point::Point;
 use worker::Shared;
@@ -161,7 +162,7 @@ pub enum SinkError {
     /// The InfluxDB URL cannot be used.
     #[error("invalid InfluxDB URL {url:?}: {reason}")]
     InvalidInfluxUrl {
-        /// The URL given.
+        /// The URL given, without user name and password.
         url: String,
         /// What is wrong.
         reason: &'static str,

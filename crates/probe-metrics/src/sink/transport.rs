@@ -417,11 +417,20 @@ impl Transport for Tcp {
     }
 }
 
+/// `url` as it may appear in logs: without user name and password.
+pub fn url_for_logs(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    // Fails only for URLs that cannot have credentials: nothing to strip.
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.to_string()
+}
+
 /// Checks an InfluxDB base URL before the sink starts.
 pub(crate) fn check_influx_url(url: &url::Url) -> Result<(), SinkError> {
     let fail = |reason| {
         Err(SinkError::InvalidInfluxUrl {
-            url: url.to_string(),
+            url: url_for_logs(url),
             reason,
         })
     };
@@ -442,7 +451,7 @@ pub(crate) fn influx_write_url(c: &InfluxConfig) -> Result<url::Url, SinkError> 
     url.set_fragment(None);
     url.path_segments_mut()
         .map_err(|()| SinkError::InvalidInfluxUrl {
-            url: c.url.to_string(),
+            url: url_for_logs(&c.url),
             reason: "cannot be a base URL",
         })?
         .pop_if_empty()
@@ -457,6 +466,8 @@ pub(crate) fn influx_write_url(c: &InfluxConfig) -> Result<url::Url, SinkError> 
 struct Influx {
     client: reqwest::blocking::Client,
     write_url: url::Url,
+    /// `write_url` without credentials, for logs.
+    shown_url: String,
     authorization: String,
     connect_timeout: Duration,
     timeout: Duration,
@@ -541,6 +552,7 @@ impl Influx {
             .map_err(|e| SinkError::HttpClient(e.to_string()))?;
         Ok(Self {
             client,
+            shown_url: url_for_logs(&write_url),
             write_url,
             authorization: format!("Token {}", c.token),
             connect_timeout: o.connect_timeout,
@@ -564,7 +576,7 @@ impl Transport for Influx {
             Ok(r) => r,
             Err(e) => {
                 let why = request_failure(&e, self.connect_timeout, self.timeout);
-                return Delivery::Retry(format!("POST {} failed: {why}", self.write_url));
+                return Delivery::Retry(format!("POST {} failed: {why}", self.shown_url));
             }
         };
         let status = response.status();
@@ -572,7 +584,7 @@ impl Transport for Influx {
             return Delivery::sent(lines.len());
         }
         let body = log_body(&response.text().unwrap_or_default());
-        let why = format!("POST {} returned HTTP {status}: {body}", self.write_url);
+        let why = format!("POST {} returned HTTP {status}: {body}", self.shown_url);
         // 5xx and 429 (InfluxDB Cloud's rate limit) are worth another try; other 4xx are not.
         if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             Delivery::Retry(why)
@@ -783,6 +795,16 @@ mod tests {
             u.as_str(),
             "https://h/influx/api/v2/write?org=my+org&bucket=b%26x&precision=ns"
         );
+    }
+
+    #[test]
+    fn urls_in_logs_carry_no_credentials() {
+        let url = "https://user:s3cret@h:8086/x?org=o".parse().expect("url");
+        assert_eq!(url_for_logs(&url), "https://h:8086/x?org=o");
+        let url = "http://token@h/".parse().expect("url");
+        assert_eq!(url_for_logs(&url), "http://h/");
+        let e = influx_write_url(&influx("ftp://user:s3cret@h")).expect_err("ftp");
+        assert!(!e.to_string().contains("s3cret"), "{e}");
     }
 
     #[test]
