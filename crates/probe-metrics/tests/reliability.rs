@@ -187,6 +187,45 @@ fn tcp_reset_mid_stall_loses_at_most_one_batch_and_counts_what_it_resends() {
     );
 }
 
+/// Reads until EOF or an error; the bytes read and whether a reset ended it.
+fn read_until_closed(mut conn: std::net::TcpStream) -> (Vec<u8>, bool) {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        match conn.read(&mut buf) {
+            Ok(0) => return (data, false),
+            Ok(n) => data.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return (data, true),
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+}
+
+#[test]
+fn tcp_stop_mid_line_resets_instead_of_sending_a_line_prefix() {
+    let listener = small_buffer_listener();
+    let sink = start_tcp(&listener);
+    let (mut conn, _) = listener.accept().expect("accept");
+    // Read a little (the sink's write then most likely stalls mid-line), stall.
+    let mut data = vec![0u8; 100_000];
+    conn.read_exact(&mut data).expect("first bytes");
+    wait_until_blocked(&sink);
+    // Stopped while a write is stalled.
+    let stats = sink.shutdown(Duration::from_millis(100));
+    assert!(stats.dropped > 0, "stopped before the end: {stats:?}");
+    // Reading now would let the write under way finish its batch: first let
+    // it time out and the stopped thread drop the transport.
+    thread::sleep(WRITE_TIMEOUT * 5);
+    let (rest, reset) = read_until_closed(conn);
+    data.extend_from_slice(&rest);
+    let (_, tail) = parse_all(&data);
+    assert!(
+        reset || tail.is_none(),
+        "a normal close delivered a line prefix: {tail:?}"
+    );
+}
+
 /// A UDP port nothing listens on (bound, then released).
 fn free_udp_port() -> u16 {
     let s = UdpSocket::bind("127.0.0.1:0").expect("bind");

@@ -266,7 +266,9 @@ impl Transport for Udp {
 /// (a stalled receiver) keeps the connection and the next attempt continues at
 /// the first unwritten byte. Only a real connection error reconnects; the new
 /// connection starts at the beginning of the line the old one cut, which is
-/// then counted as re-sent. Lines the kernel had accepted on the old
+/// then counted as re-sent. A transport dropped mid-line (the sink stopped
+/// during a stall) closes with a reset, so the peer never gets a line's
+/// prefix. Lines the kernel had accepted on the old
 /// connection are not re-sent (they may be lost with it: our send buffer,
 /// plus what the receiver's kernel received but the receiver never read).
 struct Tcp {
@@ -313,6 +315,24 @@ impl Tcp {
             self.write_timeout,
             self.buf.len() - written
         ))
+    }
+}
+
+/// Prepares `stream` to be closed with a reset if byte `written` of `buf` is
+/// not at a line boundary: a normal close would let the kernel still deliver
+/// the cut line's prefix, which the receiver would parse as a broken line.
+fn close_mid_line(stream: &TcpStream, buf: &[u8], written: usize) {
+    if line_start(buf, written) != written {
+        // Best effort: without it the close is a normal one.
+        let _ = socket2::SockRef::from(stream).set_linger(Some(Duration::ZERO));
+    }
+}
+
+impl Drop for Tcp {
+    fn drop(&mut self) {
+        if let (Some(stream), Some((written, _))) = (&self.stream, self.progress) {
+            close_mid_line(stream, &self.buf, written);
+        }
     }
 }
 
