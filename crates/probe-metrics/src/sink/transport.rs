@@ -65,6 +65,8 @@ pub(crate) fn build(config: SinkConfig, o: &SinkOptions) -> Result<Box<dyn Trans
             stream: None,
             connect_timeout: o.connect_timeout,
             write_timeout: o.write_timeout,
+            stall_reconnect_after: o.stall_reconnect_after,
+            last_write: Instant::now(),
             send_buffer_bytes: o.max_batch_bytes,
             buf: Vec::new(),
             progress: None,
@@ -264,18 +266,24 @@ impl Transport for Udp {
 
 /// TCP: a batch is written in order on one connection. A write that times out
 /// (a stalled receiver) keeps the connection and the next attempt continues at
-/// the first unwritten byte. Only a real connection error reconnects; the new
+/// the first unwritten byte, until no byte could be written for
+/// `stall_reconnect_after`: then, as after a connection error, the connection
+/// is dropped and a new one opened (after a fresh lookup); the new
 /// connection starts at the beginning of the line the old one cut, which is
-/// then counted as re-sent. A transport dropped mid-line (the sink stopped
-/// during a stall) closes with a reset, so the peer never gets a line's
-/// prefix. Lines the kernel had accepted on the old
-/// connection are not re-sent (they may be lost with it: our send buffer,
-/// plus what the receiver's kernel received but the receiver never read).
+/// then counted as re-sent. A connection given up (or the transport dropped)
+/// mid-line is closed with a reset, so the peer never gets a line's prefix.
+/// Lines the kernel had accepted on the old connection are not re-sent (they
+/// may be lost with it: our send buffer, plus what the receiver's kernel
+/// received but the receiver never read).
 struct Tcp {
     target: String,
     stream: Option<TcpStream>,
     connect_timeout: Duration,
     write_timeout: Duration,
+    stall_reconnect_after: Duration,
+    /// When the batch in hand last made progress: a byte written, the batch
+    /// started or its connection opened.
+    last_write: Instant,
     /// Kernel send buffer: the most a lost connection can take with it.
     send_buffer_bytes: usize,
     buf: Vec<u8>,
@@ -307,8 +315,19 @@ impl Tcp {
 }
 
 impl Tcp {
-    fn stalled(&self) -> Delivery {
+    /// A stalled write: keep `stream`, or give it up once nothing was written
+    /// for `stall_reconnect_after`.
+    fn stalled(&mut self, stream: TcpStream) -> Delivery {
         let (written, _) = self.progress.unwrap_or_default();
+        let idle = self.last_write.elapsed();
+        if idle >= self.stall_reconnect_after {
+            close_mid_line(&stream, &self.buf, written);
+            return Delivery::Retry(format!(
+                "tcp://{} took nothing for {idle:?} (receiver gone?); reconnecting after a fresh lookup",
+                self.target
+            ));
+        }
+        self.stream = Some(stream);
         Delivery::Stalled(format!(
             "tcp://{} took nothing for {:?} (receiver stalled); keeping the connection, {} byte(s) of the batch left",
             self.target,
@@ -365,6 +384,7 @@ impl Transport for Tcp {
             Some(p) => p,
             None => {
                 join_lines(&mut self.buf, lines);
+                self.last_write = Instant::now();
                 (0, 0)
             }
         };
@@ -379,7 +399,10 @@ impl Transport for Tcp {
                 written = start;
                 self.progress = Some((written, resent));
                 match self.connect() {
-                    Ok(s) => s,
+                    Ok(s) => {
+                        self.last_write = Instant::now();
+                        s
+                    }
                     Err(e) => return Delivery::Retry(e),
                 }
             }
@@ -399,22 +422,21 @@ impl Transport for Tcp {
                     if started.elapsed() >= self.write_timeout && written + n < self.buf.len() =>
                 {
                     written += n;
-                    self.stream = Some(stream);
+                    self.last_write = Instant::now();
                     self.progress = Some((written, resent));
-                    return self.stalled();
+                    return self.stalled(stream);
                 }
-                Ok(n) => written += n,
+                Ok(n) => {
+                    written += n;
+                    self.last_write = Instant::now();
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) =>
-                {
+                // SO_SNDTIMEO expired (EAGAIN). The kernel's own ETIMEDOUT
+                // (TimedOut: retransmissions gave up) is a broken connection.
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     // Not a failure: the receiver is slow. Keep the connection.
-                    self.stream = Some(stream);
                     self.progress = Some((written, resent));
-                    return self.stalled();
+                    return self.stalled(stream);
                 }
                 Err(e) => {
                     // The stream is dropped: the next attempt reconnects.
