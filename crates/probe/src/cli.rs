@@ -120,7 +120,8 @@ fn rounds(s: &str) -> Result<u64, String> {
         .map_err(|_| "expected a whole number of rounds, 0 to run until stopped".to_owned())
 }
 
-fn positive_duration(s: &str) -> Result<Duration, String> {
+/// A duration above zero and at most [`MAX_DURATION`] (also a targets file's `timeout`).
+pub(crate) fn positive_duration(s: &str) -> Result<Duration, String> {
     match duration(s)? {
         d if d.is_zero() => Err("expected a duration above zero, like 500ms or 10s".to_owned()),
         d => Ok(d),

@@ -204,14 +204,12 @@ impl Reader<'_> {
     }
 
     fn duration(&self, value: &Spanned<String>) -> Result<Duration, FileError> {
-        match humantime::parse_duration(value.get_ref().trim()) {
-            Ok(d) if !d.is_zero() => Ok(d),
-            _ => self.fail(
+        // The same bounds as --timeout: above zero, at most 365d.
+        match crate::cli::positive_duration(value.get_ref()) {
+            Ok(d) => Ok(d),
+            Err(expected) => self.fail(
                 value.span(),
-                format!(
-                    "timeout: bad duration {:?}: expected a duration above zero, like 500ms or 10s",
-                    value.get_ref()
-                ),
+                format!("timeout: bad duration {:?}: {expected}", value.get_ref()),
             ),
         }
     }

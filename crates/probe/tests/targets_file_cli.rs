@@ -99,6 +99,16 @@ fn targets_file_bad_duration() {
 }
 
 #[test]
+fn targets_file_duration_above_a_year() {
+    insta::assert_snapshot!(refusal(Some(&format!("{HEAD}timeout = \"366d\"\n"))));
+}
+
+#[test]
+fn targets_file_zero_duration() {
+    insta::assert_snapshot!(refusal(Some(&format!("{HEAD}timeout = \"0s\"\n"))));
+}
+
+#[test]
 fn targets_file_bad_http_version() {
     insta::assert_snapshot!(refusal(Some(&format!("{HEAD}http = \"3\"\n"))));
 }
