@@ -342,3 +342,43 @@ fn a_secret_in_the_url_stays_out_of_failure_logs() {
         );
     }
 }
+
+#[test]
+fn a_target_timeout_longer_than_the_cli_timeout_also_bounds_the_tls_setup() {
+    // The handshake takes longer than --timeout but well within the target's own timeout.
+    let b = common::backend("targets_file", |c| {
+        c.handshake_delay = Duration::from_millis(600);
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("targets.toml");
+    let url = format!("{}/delay/0", common::https(&b));
+    std::fs::write(
+        &file,
+        format!("[[target]]\nname = \"slow-tls\"\nurl = \"{url}\"\ntimeout = \"30s\"\n"),
+    )
+    .expect("write");
+    for bin in [Bin::SyncFresh, Bin::AsyncFresh] {
+        let mut cmd = command(bin);
+        cmd.args(["--rounds", "1", "--interval", "0s", "--sink", "stdout"])
+            .args(["--timeout", "100ms", "--ca-cert", &common::ca(&b)])
+            .arg("--targets-file")
+            .arg(&file);
+        let run = run(cmd).success();
+        for round in run.rounds() {
+            assert!(
+                round.errors.is_empty(),
+                "{}: the target's 30s timeout applies, not --timeout 100ms:\n{}\n{}",
+                bin.name(),
+                run.stdout,
+                run.stderr
+            );
+            assert_eq!(
+                round.request("slow-tls").tag("reused"),
+                Some("false"),
+                "{}",
+                run.stdout
+            );
+        }
+        assert_eq!(run.rounds().len(), 1, "{}", run.stdout);
+    }
+}
