@@ -120,6 +120,14 @@ impl BlockingClients {
         Ok(&self.clients[&mode])
     }
 
+    /// Builds the clients for `modes` that do not exist yet.
+    pub(crate) fn cover(&mut self, modes: &[HttpMode]) -> anyhow::Result<()> {
+        for &mode in modes {
+            self.client(mode)?;
+        }
+        Ok(())
+    }
+
     /// Sends `target`'s request with HTTP version `mode` and time limit `timeout`.
     pub(crate) fn send(
         &mut self,
