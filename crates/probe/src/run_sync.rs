@@ -26,7 +26,7 @@ const POLL: Duration = Duration::from_millis(20);
 /// Work for the request thread.
 enum Job {
     /// A target's request with its HTTP version and time limit.
-    Request(Target, HttpMode, Duration),
+    Request(Box<Target>, HttpMode, Duration),
     /// Build the clients for these HTTP versions (a reload's new targets).
     Cover(Vec<HttpMode>),
 }
@@ -81,7 +81,7 @@ impl Worker {
         stop: &Stop,
     ) -> anyhow::Result<Option<Reply>> {
         let job = Job::Request(
-            target.clone(),
+            Box::new(target.clone()),
             config.http_of(target),
             config.timeout_of(target),
         );
