@@ -27,5 +27,5 @@ pub use encode::{EncodeError, Part};
 pub use point::{FieldValue, Point, now_ns};
 pub use sink::{
     InfluxConfig, ParseTelegrafAddrError, Sink, SinkConfig, SinkError, SinkOptions, SinkStats,
-    TelegrafAddr,
+    TelegrafAddr, url_for_logs,
 };

@@ -141,7 +141,10 @@ impl Config {
                     .filter(|v| !v.trim().is_empty())
                     .ok_or(ConfigError::MissingInflux("--influx-token (INFLUX_TOKEN)"))?;
                 let tls = reqwest_timing::rustls_config(&tls).map_err(ConfigError::SinkTls)?;
-                let label = format!("influxdb ({url}, bucket {bucket})");
+                let label = format!(
+                    "influxdb ({}, bucket {bucket})",
+                    probe_metrics::url_for_logs(&url)
+                );
                 (
                     SinkConfig::Influx(InfluxConfig {
                         url,

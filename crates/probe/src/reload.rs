@@ -1,5 +1,6 @@
 //! SIGHUP re-reads the targets file; the new targets take effect at the next
-//! round. A bad file is logged in one line and the current targets stay.
+//! round. A bad file, or one whose targets need a client that cannot be built
+//! (a CA file briefly missing), is logged in one line and the current targets stay.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,12 +22,14 @@ impl Reload {
         Ok(Self(flag))
     }
 
-    /// The new targets if a SIGHUP arrived and the file is good.
+    /// The new targets if a SIGHUP arrived, the file is good and `prepare`
+    /// (building the clients they need) succeeded.
     pub(crate) fn poll(
         &self,
         config: &Config,
         current: &[Target],
         log: &Log,
+        prepare: impl FnOnce(&[Target]) -> anyhow::Result<()>,
     ) -> Option<Vec<Target>> {
         if !self.0.swap(false, Ordering::Relaxed) {
             return None;
@@ -35,7 +38,9 @@ impl Reload {
             log.info("SIGHUP: no targets file to re-read (--targets-file); nothing changed");
             return None;
         };
-        match load_targets(&config.given_targets, Some(path)) {
+        // Both failures are one line: the file's error, or why a client failed.
+        let loaded = load_targets(&config.given_targets, Some(path)).map_err(|e| e.to_string());
+        match loaded.and_then(|t| prepare(&t).map(|()| t).map_err(|e| format!("{e:#}"))) {
             Ok(targets) => {
                 log.info(format_args!(
                     "SIGHUP: re-read {}: {} targets from the next round",

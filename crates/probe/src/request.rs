@@ -44,9 +44,10 @@ impl AsyncClients {
             if let std::collections::hash_map::Entry::Vacant(slot) = self.clients.entry(mode) {
                 let timing =
                     Instrumentation::new(config.policy, &config.tls)?.with_http(mode.policy());
+                // No connect timeout: each request's own timeout (a target's
+                // may exceed --timeout) bounds its setup too.
                 let builder = reqwest::Client::builder()
                     .timeout(config.timeout)
-                    .connect_timeout(config.timeout)
                     .user_agent(crate::USER_AGENT);
                 let client = timing.apply(builder).build()?;
                 slot.insert((timing, client));
@@ -109,14 +110,22 @@ impl BlockingClients {
     ) -> anyhow::Result<&(Instrumentation, reqwest::blocking::Client)> {
         if !self.clients.contains_key(&mode) {
             let timing = Instrumentation::new(self.policy, &self.tls)?.with_http(mode.policy());
+            // No connect timeout: the per-request timeout bounds setup too.
             let builder = reqwest::blocking::Client::builder()
                 .timeout(self.timeout)
-                .connect_timeout(self.timeout)
                 .user_agent(crate::USER_AGENT);
             let client = timing.apply_blocking(builder).build()?;
             self.clients.insert(mode, (timing, client));
         }
         Ok(&self.clients[&mode])
+    }
+
+    /// Builds the clients for `modes` that do not exist yet.
+    pub(crate) fn cover(&mut self, modes: &[HttpMode]) -> anyhow::Result<()> {
+        for &mode in modes {
+            self.client(mode)?;
+        }
+        Ok(())
     }
 
     /// Sends `target`'s request with HTTP version `mode` and time limit `timeout`.

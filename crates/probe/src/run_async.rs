@@ -43,8 +43,10 @@ async fn probe(config: &Config) -> anyhow::Result<()> {
     let mut clients = AsyncClients::new(config, &targets)?;
     let mut round = 0u64;
     while !stop.requested() && config.rounds.is_none_or(|n| round < n) {
-        if let Some(new) = reload.poll(config, &targets, recorder.log()) {
-            clients.cover(config, &new)?;
+        // A reload whose clients cannot be built (CA file missing) keeps the old targets.
+        if let Some(new) = reload.poll(config, &targets, recorder.log(), |new| {
+            clients.cover(config, new)
+        }) {
             targets = new;
         }
         round += 1;

@@ -23,13 +23,19 @@ use crate::target::Target;
 /// How often a wait for a request looks at the stop flag.
 const POLL: Duration = Duration::from_millis(20);
 
-/// A request for the worker: the target, its HTTP version and time limit.
-type Job = (Target, HttpMode, Duration);
+/// Work for the request thread.
+enum Job {
+    /// A target's request with its HTTP version and time limit.
+    Request(Box<Target>, HttpMode, Duration),
+    /// Build the clients for these HTTP versions (a reload's new targets).
+    Cover(Vec<HttpMode>),
+}
 
 /// Blocking clients on their own thread, serving one request at a time.
 struct Worker {
     jobs: mpsc::Sender<Job>,
-    done: mpsc::Receiver<anyhow::Result<Reply>>,
+    /// A request's reply (`Some`), or a cover's success (`None`).
+    done: mpsc::Receiver<anyhow::Result<Option<Reply>>>,
 }
 
 impl Worker {
@@ -40,14 +46,31 @@ impl Worker {
         thread::Builder::new()
             .name("requests".into())
             .spawn(move || {
-                for (target, mode, timeout) in job_rx {
-                    let result = clients.send(&target, mode, timeout);
+                for job in job_rx {
+                    let result = match job {
+                        Job::Request(target, mode, timeout) => {
+                            clients.send(&target, mode, timeout).map(Some)
+                        }
+                        Job::Cover(modes) => clients.cover(&modes).map(|()| None),
+                    };
                     if done_tx.send(result).is_err() {
                         break;
                     }
                 }
             })?;
         Ok(Self { jobs, done })
+    }
+
+    /// Builds the clients `targets` need; an error leaves the current ones.
+    fn cover(&self, config: &Config, targets: &[Target]) -> anyhow::Result<()> {
+        let modes = targets.iter().map(|t| config.http_of(t)).collect();
+        if self.jobs.send(Job::Cover(modes)).is_err() {
+            bail!("the request thread ended");
+        }
+        match self.done.recv() {
+            Ok(result) => result.map(drop),
+            Err(_) => bail!("the request thread ended"),
+        }
     }
 
     /// The outcome of `target`'s request, or `None` when a stop signal came first.
@@ -57,8 +80,8 @@ impl Worker {
         target: &Target,
         stop: &Stop,
     ) -> anyhow::Result<Option<Reply>> {
-        let job = (
-            target.clone(),
+        let job = Job::Request(
+            Box::new(target.clone()),
             config.http_of(target),
             config.timeout_of(target),
         );
@@ -67,7 +90,8 @@ impl Worker {
         }
         loop {
             match self.done.recv_timeout(POLL) {
-                Ok(result) => return result.map(Some),
+                // A request job always replies `Some`.
+                Ok(result) => return result,
                 Err(RecvTimeoutError::Timeout) if stop.requested() => return Ok(None),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => bail!("the request thread ended"),
@@ -100,7 +124,10 @@ pub(crate) fn run(config: &Config) -> anyhow::Result<()> {
     let worker = Worker::start(config)?;
     let mut round = 0u64;
     'rounds: while !stop.requested() && config.rounds.is_none_or(|n| round < n) {
-        if let Some(new) = reload.poll(config, &targets, recorder.log()) {
+        // A reload whose clients cannot be built (CA file missing) keeps the old targets.
+        if let Some(new) = reload.poll(config, &targets, recorder.log(), |new| {
+            worker.cover(config, new)
+        }) {
             targets = new;
         }
         round += 1;

@@ -342,3 +342,139 @@ fn a_secret_in_the_url_stays_out_of_failure_logs() {
         );
     }
 }
+
+#[test]
+fn a_target_timeout_longer_than_the_cli_timeout_also_bounds_the_tls_setup() {
+    // The handshake takes longer than --timeout but well within the target's own timeout.
+    let b = common::backend("targets_file", |c| {
+        c.handshake_delay = Duration::from_millis(600);
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("targets.toml");
+    let url = format!("{}/delay/0", common::https(&b));
+    std::fs::write(
+        &file,
+        format!("[[target]]\nname = \"slow-tls\"\nurl = \"{url}\"\ntimeout = \"30s\"\n"),
+    )
+    .expect("write");
+    for bin in [Bin::SyncFresh, Bin::AsyncFresh] {
+        let mut cmd = command(bin);
+        cmd.args(["--rounds", "1", "--interval", "0s", "--sink", "stdout"])
+            .args(["--timeout", "100ms", "--ca-cert", &common::ca(&b)])
+            .arg("--targets-file")
+            .arg(&file);
+        let run = run(cmd).success();
+        for round in run.rounds() {
+            assert!(
+                round.errors.is_empty(),
+                "{}: the target's 30s timeout applies, not --timeout 100ms:\n{}\n{}",
+                bin.name(),
+                run.stdout,
+                run.stderr
+            );
+            assert_eq!(
+                round.request("slow-tls").tag("reused"),
+                Some("false"),
+                "{}",
+                run.stdout
+            );
+        }
+        assert_eq!(run.rounds().len(), 1, "{}", run.stdout);
+    }
+}
+
+/// SIGHUP with a good file whose new target needs a new client (HTTP/2) while
+/// the CA file is missing: one line, the old targets stay, the probe runs on.
+#[test]
+fn sighup_keeps_the_targets_when_a_new_client_cannot_be_built() {
+    let b = common::backend("targets_file", |_| {});
+    for bin in [Bin::SyncReused, Bin::AsyncFresh] {
+        let (addr, _seen) = recording_server();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("targets.toml");
+        let ca = dir.path().join("ca.pem");
+        std::fs::copy(common::ca(&b), &ca).expect("copy the CA");
+        let one = format!("[[target]]\nname = \"a\"\nurl = \"http://{addr}/ok\"\n");
+        let two = format!(
+            "{one}[[target]]\nname = \"h2\"\nurl = \"{}/delay/0\"\nhttp = \"2\"\n",
+            common::https(&b)
+        );
+        std::fs::write(&file, &one).expect("write");
+        let mut child = command(bin)
+            .args(["--rounds", "0", "--interval", "50ms", "--sink", "stdout"])
+            .arg("--ca-cert")
+            .arg(&ca)
+            .arg("--targets-file")
+            .arg(&file)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut stderr = child.stderr.take().expect("stderr");
+        let stderr_reader = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = stderr.read_to_string(&mut s);
+            s
+        });
+        let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+        let stdout = child.stdout.take().expect("stdout");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = lines_tx.send(line);
+            }
+        });
+        let pid = child.id();
+        let read_rounds = |n: usize| -> Vec<String> {
+            let end = Instant::now() + Duration::from_secs(20);
+            let (mut out, mut rounds) = (Vec::new(), 0);
+            while Instant::now() < end {
+                if let Ok(line) = lines.recv_timeout(Duration::from_millis(100)) {
+                    rounds += usize::from(line.starts_with("probe_round,"));
+                    out.push(line);
+                    if rounds == n {
+                        return out;
+                    }
+                }
+            }
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            panic!("{}: timed out; read:\n{}", bin.name(), out.join("\n"));
+        };
+        read_rounds(1);
+        std::fs::remove_file(&ca).expect("remove the CA");
+        std::fs::write(&file, &two).expect("write");
+        let ok = Command::new("kill")
+            .args(["-HUP", &pid.to_string()])
+            .status()
+            .expect("kill")
+            .success();
+        assert!(ok);
+        // The round under way ends, the next one sees the signal and refuses it.
+        read_rounds(2);
+        let text = read_rounds(2).join("\n");
+        let points = parse_points(&text);
+        let names: Vec<&str> = points
+            .iter()
+            .filter(|p| p.measurement == "http_request")
+            .filter_map(|p| p.tag("target"))
+            .collect();
+        assert!(
+            !names.is_empty() && names.iter().all(|&t| t == "a"),
+            "{text}"
+        );
+        let _ = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+        let status = child.wait().expect("wait");
+        let stderr = stderr_reader.join().expect("stderr");
+        assert!(status.success(), "{}: {status}\n{stderr}", bin.name());
+        let reloads: Vec<&str> = stderr.lines().filter(|l| l.contains("SIGHUP")).collect();
+        assert_eq!(reloads.len(), 1, "{stderr}");
+        assert!(
+            reloads[0].contains("keeping the 1 current targets"),
+            "{stderr}"
+        );
+    }
+}

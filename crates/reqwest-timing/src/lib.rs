@@ -20,9 +20,9 @@
 //!
 //! How it works: a DNS resolver, a tower layer around reqwest's connector and a
 //! wrapper around the rustls session store record when each step of a *new*
-//! connection starts and ends, keyed by the connection's local address. After
-//! the response headers arrive, the response's local address tells which
-//! connection served it. HTTP/1.1 and HTTP/2 (ALPN over TLS, prior knowledge
+//! connection starts and ends, keyed by the connection's (local, remote)
+//! address pair. After the response headers arrive, the response's address
+//! pair tells which connection served it. HTTP/1.1 and HTTP/2 (ALPN over TLS, prior knowledge
 //! on `http://`, see [`HttpVersionPolicy`]) work alike: the first response
 //! that waited for a new connection reports its setup, every other stream on
 //! it is reused. On new TLS connections a wrapped certificate verifier and a

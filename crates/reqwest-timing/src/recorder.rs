@@ -14,6 +14,10 @@ tokio::task_local! {
     pub(crate) static CURRENT: Arc<Progress>;
 }
 
+// Both TTLs must exceed the longest request timeout: a response whose headers
+// arrive later than this after its connection was ready finds no entry and is
+// reported as reused (without the setup, or without the wait for it).
+
 /// Forget connections that nobody claimed within this time (a spare
 /// connection that closed before any request used it).
 const UNCLAIMED_TTL: Duration = Duration::from_secs(600);
@@ -21,6 +25,11 @@ const UNCLAIMED_TTL: Duration = Duration::from_secs(600);
 /// Keep a claimed connection this long: requests that waited for it alongside
 /// its claimant (HTTP/2) still need its ready time.
 const CLAIMED_TTL: Duration = Duration::from_secs(120);
+
+/// Most connections kept in the table: past it the oldest is dropped, so many
+/// new connections within a TTL (fresh mode at a high rate) cannot grow it
+/// without bound.
+const MAX_OPEN: usize = 16_384;
 
 /// Timestamps of one connection attempt, filled in by the hooks.
 #[derive(Debug)]
@@ -150,15 +159,19 @@ pub(crate) struct Claim {
     pub(crate) ready: Option<Instant>,
 }
 
-/// New connections by local address (the identity of a live connection: many
-/// HTTP/2 streams share one), until they are old.
+/// A connection's identity: (local, remote) address. Many HTTP/2 streams
+/// share one; Linux may reuse a local port for connections to different
+/// remotes, so the local address alone is not enough.
+pub(crate) type ConnKey = (SocketAddr, SocketAddr);
+
+/// New connections by [`ConnKey`], until they are old.
 #[derive(Debug, Default)]
 pub(crate) struct Recorder {
-    open: Mutex<HashMap<SocketAddr, OpenConnection>>,
+    open: Mutex<HashMap<ConnKey, OpenConnection>>,
 }
 
 impl Recorder {
-    fn open(&self) -> MutexGuard<'_, HashMap<SocketAddr, OpenConnection>> {
+    fn open(&self) -> MutexGuard<'_, HashMap<ConnKey, OpenConnection>> {
         self.open.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -173,18 +186,23 @@ impl Recorder {
             };
             now.saturating_duration_since(c.ready) < ttl
         });
-        open.insert(conn.timing.local_addr, conn);
+        if open.len() >= MAX_OPEN
+            && let Some(oldest) = open.iter().min_by_key(|(_, c)| c.ready).map(|(k, _)| *k)
+        {
+            open.remove(&oldest);
+        }
+        open.insert((conn.timing.local_addr, conn.timing.remote_addr), conn);
     }
 
-    /// For the response served by the connection at `local` to a request that
+    /// For the response served by the connection `key` to a request that
     /// started at `request_started`. A request that started before the
     /// connection was ready waited for it; the first such response to arrive
     /// reports the setup (`reused=false`), any other (HTTP/2 streams that
     /// waited for the same connection) only learns when it became ready. A
     /// request that started later rode on an open connection.
-    pub(crate) fn claim(&self, local: SocketAddr, request_started: Instant) -> Claim {
+    pub(crate) fn claim(&self, key: ConnKey, request_started: Instant) -> Claim {
         let mut open = self.open();
-        let Some(conn) = open.get_mut(&local) else {
+        let Some(conn) = open.get_mut(&key) else {
             return Claim::default();
         };
         if conn.ready < request_started {
@@ -196,5 +214,66 @@ impl Recorder {
             setup,
             ready: Some(conn.ready),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timings::DnsPhase;
+
+    fn conn(ready: Instant, local: SocketAddr, remote: SocketAddr) -> OpenConnection {
+        OpenConnection::new(
+            ready,
+            ConnectionTiming {
+                dns: DnsPhase::Skipped,
+                connect: Duration::from_millis(1),
+                tls: None,
+                setup: Duration::from_millis(1),
+                local_addr: local,
+                remote_addr: remote,
+                tls_facts: None,
+            },
+        )
+    }
+
+    fn addr(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn one_local_port_to_two_remotes_is_two_connections() {
+        let recorder = Recorder::default();
+        let started = Instant::now();
+        let local = addr("127.0.0.1:40000");
+        let (r1, r2) = (addr("127.0.0.1:8001"), addr("127.0.0.2:8002"));
+        recorder.opened(conn(started, local, r1));
+        recorder.opened(conn(started, local, r2));
+        let c1 = recorder.claim((local, r1), started).setup.unwrap();
+        assert_eq!(c1.remote_addr, r1, "C1's response claims C1's setup");
+        let c2 = recorder.claim((local, r2), started).setup.unwrap();
+        assert_eq!(c2.remote_addr, r2, "C2's setup is still there for C2");
+    }
+
+    #[test]
+    fn the_table_is_capped_dropping_the_oldest() {
+        let recorder = Recorder::default();
+        let t0 = Instant::now();
+        let remote = addr("127.0.0.1:8000");
+        let local = |i: usize| SocketAddr::from(([127, 0, 0, 1], 10_000 + i as u16));
+        let extra = 5;
+        for i in 0..MAX_OPEN + extra {
+            let ready = t0 + Duration::from_micros(i as u64);
+            recorder.opened(conn(ready, local(i), remote));
+        }
+        assert_eq!(recorder.open().len(), MAX_OPEN);
+        for i in 0..extra {
+            assert!(
+                recorder.claim((local(i), remote), t0).setup.is_none(),
+                "{i} dropped"
+            );
+        }
+        let newest = local(MAX_OPEN + extra - 1);
+        assert!(recorder.claim((newest, remote), t0).setup.is_some());
     }
 }

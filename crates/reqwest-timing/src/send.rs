@@ -1,7 +1,6 @@
 //! Sending a request through an instrumented client and reading its body.
 
 use std::io::Read;
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use hyper_util::client::legacy::connect::HttpInfo;
@@ -9,7 +8,7 @@ use reqwest::StatusCode;
 
 use crate::Instrumentation;
 use crate::classify::{ErrorClass, describe};
-use crate::recorder::Claim;
+use crate::recorder::{Claim, ConnKey};
 use crate::timings::Timings;
 
 /// A response whose body was read to the end.
@@ -68,8 +67,11 @@ impl TimedError {
     }
 }
 
-fn local_addr(extensions: &http::Extensions) -> Option<SocketAddr> {
-    extensions.get::<HttpInfo>().map(HttpInfo::local_addr)
+/// The serving connection's (local, remote) address.
+fn conn_key(extensions: &http::Extensions) -> Option<ConnKey> {
+    extensions
+        .get::<HttpInfo>()
+        .map(|info| (info.local_addr(), info.remote_addr()))
 }
 
 /// Where the body goes while it is read: counted only, or also kept up to a
@@ -228,10 +230,10 @@ impl Instrumentation {
     }
 
     /// Claims the serving connection's setup when the headers arrive: with
-    /// HTTP/2 the first response of the streams that waited for a new
-    /// connection reports it, whichever finishes its body first.
+    /// HTTP/2 the streams that waited for a new connection race, and the one
+    /// whose response headers arrive first reports it.
     fn claim(&self, extensions: &http::Extensions, started: Instant) -> Claim {
-        local_addr(extensions).map_or_else(Claim::default, |l| self.recorder.claim(l, started))
+        conn_key(extensions).map_or_else(Claim::default, |k| self.recorder.claim(k, started))
     }
 
     fn finish(

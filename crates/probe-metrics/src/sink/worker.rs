@@ -121,7 +121,8 @@ impl Backoff {
 
     pub(crate) fn next_delay(&mut self) -> Duration {
         let d = self.next;
-        self.next = (d * 2).min(self.max);
+        // Saturates: a huge `max` must not overflow the doubling.
+        self.next = d.saturating_mul(2).min(self.max);
         d
     }
 
@@ -249,6 +250,13 @@ mod tests {
         assert_eq!(got, vec![100, 200, 400, 800, 1600, 3200, 5000, 5000]);
         b.reset();
         assert_eq!(b.next_delay(), Duration::from_millis(100));
+    }
+
+    #[test]
+    fn backoff_with_a_huge_cap_saturates() {
+        let mut b = Backoff::new(Duration::from_secs(1), Duration::MAX);
+        let last = (0..80).map(|_| b.next_delay()).last();
+        assert_eq!(last, Some(Duration::MAX));
     }
 
     #[test]
