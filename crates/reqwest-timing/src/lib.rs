@@ -32,13 +32,19 @@
 mod cert;
 mod classify;
 mod layer;
+#[cfg(feature = "middleware")]
+mod middleware;
 mod recorder;
+mod report;
 mod resolver;
 mod send;
 mod timings;
 mod tls;
 
 pub use classify::ErrorClass;
+#[cfg(feature = "middleware")]
+pub use middleware::TimingMiddleware;
+pub use report::{CallRecord, CallTarget, Reporter};
 pub use send::{TimedError, TimedResponse};
 pub use timings::{ConnectionTiming, DnsPhase, Timings, TlsFacts, TlsVersion, http_version_str};
 pub use tls::{TlsError, TlsOptions, check_ca_file, earliest_not_after, rustls_config};

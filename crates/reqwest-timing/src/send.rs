@@ -230,7 +230,7 @@ impl Instrumentation {
     /// Claims the serving connection's setup when the headers arrive: with
     /// HTTP/2 the first response of the streams that waited for a new
     /// connection reports it, whichever finishes its body first.
-    fn claim(&self, extensions: &http::Extensions, started: Instant) -> Claim {
+    pub(crate) fn claim(&self, extensions: &http::Extensions, started: Instant) -> Claim {
         local_addr(extensions).map_or_else(Claim::default, |l| self.recorder.claim(l, started))
     }
 
