@@ -102,10 +102,8 @@ async fn service_calls_become_points_of_the_schema_at_the_sink() {
         sink: SinkReporter::new(sink.clone(), "test-app"),
         records: records.clone(),
     };
-    let tls = TlsOptions {
-        system_roots: false,
-        extra_ca_file: Some(backend.ca_pem_path.clone()),
-    };
+    let ca = probe::ca::read_ca_file(&backend.ca_pem_path).expect("CA");
+    let tls = TlsOptions::only_roots(ca);
     let timing = Instrumentation::new(ConnectionPolicy::reused(), &tls).expect("timing");
     let inner = timing
         .apply(reqwest::Client::builder())

@@ -47,7 +47,7 @@ pub use middleware::TimingMiddleware;
 pub use report::{CallRecord, CallTarget, Reporter};
 pub use send::{TimedError, TimedResponse};
 pub use timings::{ConnectionTiming, DnsPhase, Timings, TlsFacts, TlsVersion, http_version_str};
-pub use tls::{TlsError, TlsOptions, check_ca_file, earliest_not_after, rustls_config};
+pub use tls::{TlsError, TlsOptions, earliest_not_after, rustls_config};
 
 use std::sync::Arc;
 use std::time::Duration;
