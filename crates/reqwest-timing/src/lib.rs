@@ -56,8 +56,10 @@ use layer::TimingLayer;
 use recorder::Recorder;
 use resolver::TimingResolver;
 
-/// Which connection costs a client may amortise between requests.
+/// Which connection costs a client may amortise between requests. Start from
+/// [`fresh`](Self::fresh) or [`reused`](Self::reused) and set fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ConnectionPolicy {
     /// Keep idle connections for later requests (keep-alive pool).
     pub keep_alive: bool,
@@ -91,6 +93,7 @@ impl ConnectionPolicy {
 
 /// Which HTTP versions a client speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum HttpVersionPolicy {
     /// HTTP/2 when the server offers it by ALPN (TLS only), else HTTP/1.1.
     #[default]
@@ -114,6 +117,7 @@ impl HttpVersionPolicy {
 
 /// Errors building an [`Instrumentation`].
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The TLS configuration could not be built.
     #[error(transparent)]
@@ -209,6 +213,7 @@ impl Instrumentation {
         }
     }
 
+    #[cfg(feature = "blocking")]
     /// Same as [`apply`](Self::apply) for `reqwest::blocking`.
     pub fn apply_blocking(
         &self,

@@ -1,6 +1,5 @@
 //! Sending a request through an instrumented client and reading its body.
 
-use std::io::Read;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -33,8 +32,11 @@ pub struct TimedResponse {
     pub timings: Timings,
 }
 
-/// A request that got no complete response.
+/// A request that got no complete response. [`source`](std::error::Error::source)
+/// is the underlying error (a `reqwest::Error` without its URL, or the
+/// `std::io::Error` of a blocking body read).
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct TimedError {
     /// Why it failed.
     pub class: ErrorClass,
@@ -42,6 +44,7 @@ pub struct TimedError {
     pub elapsed: Duration,
     /// The error and its causes, in one line.
     pub message: String,
+    cause: Box<dyn std::error::Error + Send + Sync + 'static>,
 }
 
 impl std::fmt::Display for TimedError {
@@ -56,14 +59,23 @@ impl std::fmt::Display for TimedError {
     }
 }
 
-impl std::error::Error for TimedError {}
+impl std::error::Error for TimedError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.cause)
+    }
+}
 
 impl TimedError {
-    fn new(class: ErrorClass, started: Instant, error: &(dyn std::error::Error + 'static)) -> Self {
+    fn new<E: std::error::Error + Send + Sync + 'static>(
+        class: ErrorClass,
+        started: Instant,
+        error: E,
+    ) -> Self {
         Self {
             class,
             elapsed: started.elapsed(),
-            message: describe(error),
+            message: describe(&error),
+            cause: Box::new(error),
         }
     }
 }
@@ -135,7 +147,7 @@ impl Instrumentation {
         let fail = |e: reqwest::Error| {
             // The URL may carry a secret (a token in the query): keep it out of the message.
             let e = e.without_url();
-            TimedError::new(ErrorClass::of(&e), started, &e)
+            TimedError::new(ErrorClass::of(&e), started, e)
         };
         let mut response = request.send().await.map_err(fail)?;
         let headers_at = Instant::now();
@@ -160,6 +172,7 @@ impl Instrumentation {
         Ok(self.finish(started, headers_at, head, body_bytes))
     }
 
+    #[cfg(feature = "blocking")]
     /// Blocking twin of [`send`](Self::send); the client must have been built
     /// with [`apply_blocking`](Self::apply_blocking). Set the time limit on the
     /// request (`RequestBuilder::timeout`): it bounds the whole call, body
@@ -171,6 +184,7 @@ impl Instrumentation {
         self.send_blocking_inner(request, None)
     }
 
+    #[cfg(feature = "blocking")]
     /// Like [`send_blocking`](Self::send_blocking), and also returns the body.
     pub fn send_blocking_with_body(
         &self,
@@ -179,6 +193,7 @@ impl Instrumentation {
         self.send_blocking_with_body_prefix(request, usize::MAX)
     }
 
+    #[cfg(feature = "blocking")]
     /// Like [`send_blocking`](Self::send_blocking), and also returns the first
     /// `max_bytes` of the body. The whole body is still read and timed.
     pub fn send_blocking_with_body_prefix(
@@ -191,6 +206,7 @@ impl Instrumentation {
         Ok((response, body))
     }
 
+    #[cfg(feature = "blocking")]
     fn send_blocking_inner(
         &self,
         request: reqwest::blocking::RequestBuilder,
@@ -199,7 +215,7 @@ impl Instrumentation {
         let started = Instant::now();
         let mut response = request.send().map_err(|e| {
             let e = e.without_url();
-            TimedError::new(ErrorClass::of(&e), started, &e)
+            TimedError::new(ErrorClass::of(&e), started, e)
         })?;
         let headers_at = Instant::now();
         let head = Head {
@@ -212,7 +228,7 @@ impl Instrumentation {
         let mut body_bytes = 0u64;
         let mut buf = [0u8; 16 * 1024];
         loop {
-            match response.read(&mut buf) {
+            match std::io::Read::read(&mut response, &mut buf) {
                 Ok(0) => break,
                 Ok(n) => {
                     body_bytes += n as u64;
@@ -220,7 +236,7 @@ impl Instrumentation {
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    return Err(TimedError::new(ErrorClass::of_body_read(&e), started, &e));
+                    return Err(TimedError::new(ErrorClass::of_body_read(&e), started, e));
                 }
             }
         }
