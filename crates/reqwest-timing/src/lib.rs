@@ -18,6 +18,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! In a service, the `middleware` feature adds `TimingMiddleware` for
+//! `reqwest_middleware::ClientWithMiddleware`: responses come back as usual,
+//! and each call's [`CallRecord`] goes to a [`Reporter`] when its body is
+//! done. See the crate README for both ways, features and TLS options.
+//!
 //! How it works: a DNS resolver, a tower layer around reqwest's connector and a
 //! wrapper around the rustls session store record when each step of a *new*
 //! connection starts and ends, keyed by the connection's local address. After

@@ -36,7 +36,10 @@ fn check_error(url: &str, expected: ErrorClass, result: Result<TimedResponse, Ti
         cause.is::<reqwest::Error>() || cause.is::<std::io::Error>(),
         "{cause:?}"
     );
-    assert!(!cause.to_string().contains(url) || url.is_empty(), "no URL in the cause");
+    assert!(
+        !cause.to_string().contains(url) || url.is_empty(),
+        "no URL in the cause"
+    );
     assert!(
         error
             .to_string()
