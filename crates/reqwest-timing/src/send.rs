@@ -13,6 +13,7 @@ use crate::timings::Timings;
 
 /// A response whose body was read to the end.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct TimedResponse {
     /// The status code; a 4xx or 5xx is still a response, see
     /// [`ErrorClass::from_status`].
@@ -30,6 +31,39 @@ pub struct TimedResponse {
     pub body_bytes: u64,
     /// Where the time went.
     pub timings: Timings,
+}
+
+impl TimedResponse {
+    /// A response (e.g. for testing code that consumes one), without headers
+    /// or body bytes until set with [`with_headers`](Self::with_headers) and
+    /// [`with_body_bytes`](Self::with_body_bytes).
+    pub fn new(
+        status: StatusCode,
+        url: reqwest::Url,
+        version: http::Version,
+        timings: Timings,
+    ) -> Self {
+        Self {
+            status,
+            headers: http::HeaderMap::new(),
+            url,
+            version,
+            body_bytes: 0,
+            timings,
+        }
+    }
+
+    /// With these headers.
+    pub fn with_headers(mut self, headers: http::HeaderMap) -> Self {
+        self.headers = headers;
+        self
+    }
+
+    /// With this many body bytes.
+    pub fn with_body_bytes(mut self, body_bytes: u64) -> Self {
+        self.body_bytes = body_bytes;
+        self
+    }
 }
 
 /// A request that got no complete response. [`source`](std::error::Error::source)
