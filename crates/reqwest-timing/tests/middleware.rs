@@ -62,6 +62,24 @@ fn ms(d: Duration) -> u128 {
     d.as_millis()
 }
 
+/// A pause inside the body starts on the server as the headers leave; a
+/// client that notices the headers late (a loaded machine) moves that
+/// lateness from the body phase to the first byte. Allow that much early.
+const BODY_EARLY_MS: u128 = 3;
+
+fn assert_body_near(got: &reqwest_timing::Timings, want_ms: u128) {
+    let body = ms(got.body);
+    assert!(
+        (want_ms - BODY_EARLY_MS..want_ms + SLACK_MS).contains(&body),
+        "body: {body} ms, expected {want_ms} ms (-{BODY_EARLY_MS}, +{SLACK_MS})"
+    );
+    assert!(
+        ms(got.total) >= want_ms,
+        "total {:?} under the pause",
+        got.total
+    );
+}
+
 fn assert_near(what: &str, got: Duration, want_ms: u128) {
     let got = ms(got);
     assert!(
@@ -117,7 +135,7 @@ async fn phases_hold_the_injected_delays(alpn: Vec<&'static [u8]>, version: reqw
         let r = calls.one();
         let t = r.timings.as_ref().expect("timings");
         assert!(r.reused());
-        assert_near("body", t.body, 120);
+        assert_body_near(t, 120);
         assert!(ms(t.ttfb) < SLACK_MS, "{t:?}");
         assert_eq!(r.body_bytes, 11);
         assert!(t.total >= t.ttfb + t.body);
@@ -216,7 +234,7 @@ async fn a_streamed_body_is_timed_chunk_by_chunk() {
     let r = calls.one();
     assert!(r.body_complete);
     assert_eq!(r.body_bytes as usize, 5 * demo_backend::DRIP_CHUNK_BYTES);
-    assert_near("body", r.timings.expect("timings").body, 160);
+    assert_body_near(&r.timings.expect("timings"), 160);
 }
 
 /// Concurrent calls on one client: no connection is reported new twice, and
