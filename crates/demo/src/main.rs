@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use cli_support::args::duration as duration_arg;
 use cli_support::parse_or_exit;
-use demo::{DemoConfig, run_demo};
+use demo::{DemoConfig, run_demo_with_app};
 use demo_backend::{DEFAULT_HANDSHAKE_DELAY, DEFAULT_RTT, DEFAULT_SERVICES, Service};
 use probe_report::render;
 use std::path::PathBuf;
@@ -73,7 +73,7 @@ fn run(cli: Cli) -> Result<()> {
         rtt: cli.rtt,
         interval: cli.interval,
     };
-    let report = run_demo(&config, &mut std::io::stderr())?;
+    let (report, app) = run_demo_with_app(&config, &mut std::io::stderr())?;
     let html = config.out.with_file_name("report.html");
     probe_report::html::write_from_points_file(&config.out, &report, &html)?;
     if cli.json {
@@ -82,6 +82,9 @@ fn run(cli: Cli) -> Result<()> {
     } else {
         println!();
         print!("{}", render(&report));
+        if let Some(app) = &app {
+            println!("\n{app}");
+        }
         println!("\nraw points: {}", config.out.display());
         println!("html report: {} (open it in a browser)", html.display());
     }

@@ -71,7 +71,7 @@ pub enum ConfigError {
     MissingInflux(&'static str),
     /// The CA file is unusable.
     #[error("--ca-cert: {0}")]
-    CaCert(reqwest_timing::TlsError),
+    CaCert(crate::ca::CaFileError),
     /// The TLS configuration for the InfluxDB sink failed.
     #[error("TLS for the InfluxDB sink: {0}")]
     SinkTls(reqwest_timing::TlsError),
@@ -107,12 +107,9 @@ impl Config {
                 .map(PathBuf::from)
         });
         let targets = load_targets(&given_targets, targets_file.as_deref())?;
-        let tls = TlsOptions {
-            system_roots: true,
-            extra_ca_file: args.ca_cert.clone(),
-        };
+        let mut tls = TlsOptions::system_roots();
         if let Some(path) = &args.ca_cert {
-            reqwest_timing::check_ca_file(path).map_err(ConfigError::CaCert)?;
+            tls = tls.with_extra_roots(crate::ca::read_ca_file(path).map_err(ConfigError::CaCert)?);
         }
         let mut policy = scenario.policy();
         if policy.dns_cache_ttl.is_some() {

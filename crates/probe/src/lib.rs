@@ -3,6 +3,7 @@
 //! once per round (sync: one after another; async: concurrently), times every
 //! phase with [`reqwest_timing`], and sends the points to a sink.
 
+pub mod ca;
 mod cli;
 mod config;
 pub mod expect;

@@ -172,37 +172,35 @@ mod tests {
     }
 
     fn response(connection: Option<ConnectionTiming>, url: &str) -> TimedResponse {
-        TimedResponse {
-            status: reqwest::StatusCode::OK,
-            headers: Default::default(),
-            url: url.parse().unwrap(),
-            version: reqwest::Version::HTTP_11,
-            body_bytes: 381,
-            timings: Timings {
-                connection,
-                ttfb: ms(20),
-                body: ms(1),
-                total: ms(60),
-            },
-        }
+        let timings = Timings::new(ms(20), ms(1), ms(60));
+        let timings = match connection {
+            Some(c) => timings.with_connection(c),
+            None => timings,
+        };
+        TimedResponse::new(
+            reqwest::StatusCode::OK,
+            url.parse().unwrap(),
+            reqwest::Version::HTTP_11,
+            timings,
+        )
+        .with_body_bytes(381)
     }
 
     #[test]
     fn points_follow_the_schema() {
         let target: Target = "api=https://example.com/x".parse().unwrap();
-        let new_connection = ConnectionTiming {
-            dns: DnsPhase::Lookup(ms(1)),
-            connect: ms(2),
-            tls: Some(ms(30)),
-            setup: ms(34),
-            local_addr: ([127, 0, 0, 1], 40000).into(),
-            remote_addr: ([127, 0, 0, 1], 443).into(),
-            tls_facts: Some(TlsFacts {
-                version: Some(TlsVersion::Tls13),
-                resumed: false,
-                cert_not_after: Some(SystemTime::now() + Duration::from_secs(20 * 86_400)),
-            }),
-        };
+        let new_connection = ConnectionTiming::new(
+            DnsPhase::Lookup(ms(1)),
+            ms(2),
+            ms(34),
+            ([127, 0, 0, 1], 40000).into(),
+            ([127, 0, 0, 1], 443).into(),
+        )
+        .with_tls(
+            ms(30),
+            TlsFacts::new(Some(TlsVersion::Tls13), false)
+                .with_cert_not_after(SystemTime::now() + Duration::from_secs(20 * 86_400)),
+        );
         let s = Scenario::SyncFresh;
         let fresh = request(
             s,

@@ -67,7 +67,23 @@ const SCENARIO: Key = tag(
 );
 const TARGET: Key = tag(
     "target",
-    "the target's name (`NAME=URL`), else the URL's host",
+    "the target's name (`NAME=URL`), else the URL's host; for service calls the `CallTarget` set on the request, else the URL's host",
+);
+/// `scenario` on the points a service writes about its calls is absent.
+const SCENARIO_OF_PROBES: Key = tag_when(
+    "scenario",
+    "probe points",
+    "`sync-fresh`, `sync-reused`, `async-fresh` or `async-reused`",
+);
+const SOURCE: Key = tag_when(
+    "source",
+    "service calls",
+    "`app`: a call a service made through the `reqwest-timing` middleware, reported by `probe_metrics::SinkReporter` (probe points have `scenario` instead)",
+);
+const CLIENT: Key = tag_when(
+    "client",
+    "service calls",
+    "the calling service's name, e.g. `example-app`",
 );
 const DOMAIN: Key = tag("domain", "the URL's host");
 
@@ -76,7 +92,9 @@ pub const HTTP_REQUEST: Measurement = Measurement {
     name: "http_request",
     about: "one point per request that got a response (4xx and 5xx included)",
     tags: &[
-        SCENARIO,
+        SCENARIO_OF_PROBES,
+        SOURCE,
+        CLIENT,
         TARGET,
         DOMAIN,
         tag("method", "HTTP method, e.g. `GET`"),
@@ -156,6 +174,12 @@ pub const HTTP_REQUEST: Measurement = Measurement {
         ),
         field("status_code", "integer", "always", "status code"),
         field("body_bytes", "integer", "always", "body bytes received"),
+        field(
+            "body_complete",
+            "boolean",
+            "service calls",
+            "`false` when the service dropped the response before its body ended, or the body failed (then `body_ms` and `total_ms` stop there)",
+        ),
     ],
 };
 
@@ -164,7 +188,9 @@ pub const HTTP_ERROR: Measurement = Measurement {
     name: "http_error",
     about: "one point per failed request; a response that broke an expectation (by default a 4xx/5xx) also has its `http_request` point",
     tags: &[
-        SCENARIO,
+        SCENARIO_OF_PROBES,
+        SOURCE,
+        CLIENT,
         TARGET,
         DOMAIN,
         tag(

@@ -97,6 +97,7 @@ impl ErrorClass {
         }
     }
 
+    #[cfg(feature = "blocking")]
     /// Classifies an error raised while reading a blocking response body.
     pub(crate) fn of_body_read(error: &std::io::Error) -> Self {
         if error.kind() == std::io::ErrorKind::TimedOut {

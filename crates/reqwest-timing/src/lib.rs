@@ -18,6 +18,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! In a service, the `middleware` feature adds `TimingMiddleware` for
+//! `reqwest_middleware::ClientWithMiddleware`: responses come back as usual,
+//! and each call's [`CallRecord`] goes to a [`Reporter`] when its body is
+//! done. See the crate README for both ways, features and TLS options.
+//!
 //! How it works: a DNS resolver, a tower layer around reqwest's connector and a
 //! wrapper around the rustls session store record when each step of a *new*
 //! connection starts and ends, keyed by the connection's (local, remote)
@@ -32,16 +37,22 @@
 mod cert;
 mod classify;
 mod layer;
+#[cfg(feature = "middleware")]
+mod middleware;
 mod recorder;
+mod report;
 mod resolver;
 mod send;
 mod timings;
 mod tls;
 
 pub use classify::ErrorClass;
+#[cfg(feature = "middleware")]
+pub use middleware::TimingMiddleware;
+pub use report::{CallRecord, CallTarget, Reporter};
 pub use send::{TimedError, TimedResponse};
 pub use timings::{ConnectionTiming, DnsPhase, Timings, TlsFacts, TlsVersion, http_version_str};
-pub use tls::{TlsError, TlsOptions, check_ca_file, earliest_not_after, rustls_config};
+pub use tls::{TlsError, TlsOptions, earliest_not_after, rustls_config};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,8 +61,10 @@ use layer::TimingLayer;
 use recorder::Recorder;
 use resolver::TimingResolver;
 
-/// Which connection costs a client may amortise between requests.
+/// Which connection costs a client may amortise between requests. Start from
+/// [`fresh`](Self::fresh) or [`reused`](Self::reused) and set fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ConnectionPolicy {
     /// Keep idle connections for later requests (keep-alive pool).
     pub keep_alive: bool,
@@ -85,6 +98,7 @@ impl ConnectionPolicy {
 
 /// Which HTTP versions a client speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum HttpVersionPolicy {
     /// HTTP/2 when the server offers it by ALPN (TLS only), else HTTP/1.1.
     #[default]
@@ -108,6 +122,7 @@ impl HttpVersionPolicy {
 
 /// Errors building an [`Instrumentation`].
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The TLS configuration could not be built.
     #[error(transparent)]
@@ -203,6 +218,7 @@ impl Instrumentation {
         }
     }
 
+    #[cfg(feature = "blocking")]
     /// Same as [`apply`](Self::apply) for `reqwest::blocking`.
     pub fn apply_blocking(
         &self,

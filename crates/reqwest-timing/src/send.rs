@@ -1,6 +1,5 @@
 //! Sending a request through an instrumented client and reading its body.
 
-use std::io::Read;
 use std::time::{Duration, Instant};
 
 use hyper_util::client::legacy::connect::HttpInfo;
@@ -13,6 +12,7 @@ use crate::timings::Timings;
 
 /// A response whose body was read to the end.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct TimedResponse {
     /// The status code; a 4xx or 5xx is still a response, see
     /// [`ErrorClass::from_status`].
@@ -32,8 +32,44 @@ pub struct TimedResponse {
     pub timings: Timings,
 }
 
-/// A request that got no complete response.
+impl TimedResponse {
+    /// A response (e.g. for testing code that consumes one), without headers
+    /// or body bytes until set with [`with_headers`](Self::with_headers) and
+    /// [`with_body_bytes`](Self::with_body_bytes).
+    pub fn new(
+        status: StatusCode,
+        url: reqwest::Url,
+        version: http::Version,
+        timings: Timings,
+    ) -> Self {
+        Self {
+            status,
+            headers: http::HeaderMap::new(),
+            url,
+            version,
+            body_bytes: 0,
+            timings,
+        }
+    }
+
+    /// With these headers.
+    pub fn with_headers(mut self, headers: http::HeaderMap) -> Self {
+        self.headers = headers;
+        self
+    }
+
+    /// With this many body bytes.
+    pub fn with_body_bytes(mut self, body_bytes: u64) -> Self {
+        self.body_bytes = body_bytes;
+        self
+    }
+}
+
+/// A request that got no complete response. [`source`](std::error::Error::source)
+/// is the underlying error (a `reqwest::Error` without its URL, or the
+/// `std::io::Error` of a blocking body read).
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct TimedError {
     /// Why it failed.
     pub class: ErrorClass,
@@ -41,6 +77,7 @@ pub struct TimedError {
     pub elapsed: Duration,
     /// The error and its causes, in one line.
     pub message: String,
+    cause: Box<dyn std::error::Error + Send + Sync + 'static>,
 }
 
 impl std::fmt::Display for TimedError {
@@ -55,14 +92,23 @@ impl std::fmt::Display for TimedError {
     }
 }
 
-impl std::error::Error for TimedError {}
+impl std::error::Error for TimedError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.cause)
+    }
+}
 
 impl TimedError {
-    fn new(class: ErrorClass, started: Instant, error: &(dyn std::error::Error + 'static)) -> Self {
+    fn new<E: std::error::Error + Send + Sync + 'static>(
+        class: ErrorClass,
+        started: Instant,
+        error: E,
+    ) -> Self {
         Self {
             class,
             elapsed: started.elapsed(),
-            message: describe(error),
+            message: describe(&error),
+            cause: Box::new(error),
         }
     }
 }
@@ -137,7 +183,7 @@ impl Instrumentation {
         let fail = |e: reqwest::Error| {
             // The URL may carry a secret (a token in the query): keep it out of the message.
             let e = e.without_url();
-            TimedError::new(ErrorClass::of(&e), started, &e)
+            TimedError::new(ErrorClass::of(&e), started, e)
         };
         let mut response = request.send().await.map_err(fail)?;
         let headers_at = Instant::now();
@@ -162,6 +208,7 @@ impl Instrumentation {
         Ok(self.finish(started, headers_at, head, body_bytes))
     }
 
+    #[cfg(feature = "blocking")]
     /// Blocking twin of [`send`](Self::send); the client must have been built
     /// with [`apply_blocking`](Self::apply_blocking). Set the time limit on the
     /// request (`RequestBuilder::timeout`): it bounds the whole call, body
@@ -173,6 +220,7 @@ impl Instrumentation {
         self.send_blocking_inner(request, None)
     }
 
+    #[cfg(feature = "blocking")]
     /// Like [`send_blocking`](Self::send_blocking), and also returns the body.
     pub fn send_blocking_with_body(
         &self,
@@ -181,6 +229,7 @@ impl Instrumentation {
         self.send_blocking_with_body_prefix(request, usize::MAX)
     }
 
+    #[cfg(feature = "blocking")]
     /// Like [`send_blocking`](Self::send_blocking), and also returns the first
     /// `max_bytes` of the body. The whole body is still read and timed.
     pub fn send_blocking_with_body_prefix(
@@ -193,6 +242,7 @@ impl Instrumentation {
         Ok((response, body))
     }
 
+    #[cfg(feature = "blocking")]
     fn send_blocking_inner(
         &self,
         request: reqwest::blocking::RequestBuilder,
@@ -201,7 +251,7 @@ impl Instrumentation {
         let started = Instant::now();
         let mut response = request.send().map_err(|e| {
             let e = e.without_url();
-            TimedError::new(ErrorClass::of(&e), started, &e)
+            TimedError::new(ErrorClass::of(&e), started, e)
         })?;
         let headers_at = Instant::now();
         let head = Head {
@@ -214,7 +264,7 @@ impl Instrumentation {
         let mut body_bytes = 0u64;
         let mut buf = [0u8; 16 * 1024];
         loop {
-            match response.read(&mut buf) {
+            match std::io::Read::read(&mut response, &mut buf) {
                 Ok(0) => break,
                 Ok(n) => {
                     body_bytes += n as u64;
@@ -222,7 +272,7 @@ impl Instrumentation {
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    return Err(TimedError::new(ErrorClass::of_body_read(&e), started, &e));
+                    return Err(TimedError::new(ErrorClass::of_body_read(&e), started, e));
                 }
             }
         }
@@ -232,7 +282,7 @@ impl Instrumentation {
     /// Claims the serving connection's setup when the headers arrive: with
     /// HTTP/2 the streams that waited for a new connection race, and the one
     /// whose response headers arrive first reports it.
-    fn claim(&self, extensions: &http::Extensions, started: Instant) -> Claim {
+    pub(crate) fn claim(&self, extensions: &http::Extensions, started: Instant) -> Claim {
         conn_key(extensions).map_or_else(Claim::default, |k| self.recorder.claim(k, started))
     }
 

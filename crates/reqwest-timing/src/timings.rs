@@ -35,6 +35,7 @@ impl DnsPhase {
 
 /// The setup of a new connection, as the request that waited for it saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ConnectionTiming {
     /// Name resolution.
     pub dns: DnsPhase,
@@ -76,6 +77,7 @@ impl TlsVersion {
 
 /// Facts about the TLS handshake of a new connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TlsFacts {
     /// The protocol version; `None` only if rustls never revealed it.
     pub version: Option<TlsVersion>,
@@ -86,7 +88,52 @@ pub struct TlsFacts {
     pub cert_not_after: Option<SystemTime>,
 }
 
+impl ConnectionTiming {
+    /// A plain-HTTP connection's setup (e.g. for testing a reporter); add a
+    /// TLS phase with [`with_tls`](Self::with_tls).
+    pub fn new(
+        dns: DnsPhase,
+        connect: Duration,
+        setup: Duration,
+        local_addr: SocketAddr,
+        remote_addr: SocketAddr,
+    ) -> Self {
+        Self {
+            dns,
+            connect,
+            tls: None,
+            setup,
+            local_addr,
+            remote_addr,
+            tls_facts: None,
+        }
+    }
+
+    /// With a TLS handshake of this length and these facts.
+    pub fn with_tls(mut self, tls: Duration, facts: TlsFacts) -> Self {
+        self.tls = Some(tls);
+        self.tls_facts = Some(facts);
+        self
+    }
+}
+
 impl TlsFacts {
+    /// Facts of a handshake; add the chain's expiry with
+    /// [`with_cert_not_after`](Self::with_cert_not_after).
+    pub fn new(version: Option<TlsVersion>, resumed: bool) -> Self {
+        Self {
+            version,
+            resumed,
+            cert_not_after: None,
+        }
+    }
+
+    /// With the chain's earliest `notAfter`.
+    pub fn with_cert_not_after(mut self, not_after: SystemTime) -> Self {
+        self.cert_not_after = Some(not_after);
+        self
+    }
+
     /// Days from `now` until the earliest certificate of the chain expires
     /// (negative once it has expired).
     pub fn cert_expires_in_days(&self, now: SystemTime) -> Option<f64> {
@@ -112,6 +159,7 @@ pub fn http_version_str(version: http::Version) -> &'static str {
 
 /// Where the time of one request went.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Timings {
     /// `Some` when the request waited for a new connection; `None` when it
     /// rode on a connection that was already open (reused).
@@ -126,6 +174,23 @@ pub struct Timings {
 }
 
 impl Timings {
+    /// The phases of a request on a reused connection; add a new
+    /// connection's setup with [`with_connection`](Self::with_connection).
+    pub fn new(ttfb: Duration, body: Duration, total: Duration) -> Self {
+        Self {
+            connection: None,
+            ttfb,
+            body,
+            total,
+        }
+    }
+
+    /// With the setup of the new connection the request waited for.
+    pub fn with_connection(mut self, connection: ConnectionTiming) -> Self {
+        self.connection = Some(connection);
+        self
+    }
+
     /// True when the request did not wait for a new connection.
     pub fn reused(&self) -> bool {
         self.connection.is_none()

@@ -3,7 +3,6 @@
 //! start, the verifier wrapper reads the certificate chain (a resumed
 //! handshake never calls it), and the key-log hook learns the version.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -11,7 +10,6 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::client::{ClientSessionMemoryCache, ClientSessionStore, Resumption};
 use rustls::client::{Tls12ClientSessionValue, Tls13ClientSessionValue, WebPkiServerVerifier};
 use rustls::{DigitallySignedStruct, KeyLog, NamedGroup, RootCertStore, SignatureScheme};
-use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 use crate::recorder::CURRENT;
@@ -20,41 +18,104 @@ use crate::timings::TlsVersion;
 /// How many servers' TLS sessions a resuming client remembers.
 const SESSION_CACHE_SERVERS: usize = 256;
 
-/// Which certificates to trust.
+/// Which certificates to trust, or a whole rustls configuration of yours.
+///
+/// ```
+/// use reqwest_timing::TlsOptions;
+/// // The operating system's roots (the default).
+/// let system = TlsOptions::system_roots();
+/// // Only a private CA (DER certificates you loaded).
+/// let private = TlsOptions::only_roots(Vec::new());
+/// # let _ = (system, private);
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct TlsOptions {
-    /// Trust the operating system's root certificates.
-    pub system_roots: bool,
-    /// An extra PEM file of root certificates to trust (e.g. a private CA).
-    pub extra_ca_file: Option<PathBuf>,
+    source: Source,
+}
+
+#[derive(Debug, Clone)]
+enum Source {
+    Roots {
+        system: bool,
+        extra: Vec<CertificateDer<'static>>,
+    },
+    Custom {
+        config: Box<rustls::ClientConfig>,
+        verifier: Arc<dyn ServerCertVerifier>,
+    },
 }
 
 impl Default for TlsOptions {
     fn default() -> Self {
+        Self::system_roots()
+    }
+}
+
+impl TlsOptions {
+    /// Trust the operating system's root certificates.
+    pub fn system_roots() -> Self {
         Self {
-            system_roots: true,
-            extra_ca_file: None,
+            source: Source::Roots {
+                system: true,
+                extra: Vec::new(),
+            },
+        }
+    }
+
+    /// Trust only these root certificates (e.g. a private CA).
+    pub fn only_roots(roots: impl IntoIterator<Item = CertificateDer<'static>>) -> Self {
+        Self {
+            source: Source::Roots {
+                system: false,
+                extra: roots.into_iter().collect(),
+            },
+        }
+    }
+
+    /// Also trust these root certificates. No effect on a
+    /// [`custom`](Self::custom) configuration.
+    pub fn with_extra_roots(
+        mut self,
+        roots: impl IntoIterator<Item = CertificateDer<'static>>,
+    ) -> Self {
+        if let Source::Roots { extra, .. } = &mut self.source {
+            extra.extend(roots);
+        }
+        self
+    }
+
+    /// Your own rustls configuration (client certificates, other roots,
+    /// protocol versions, crypto provider), with `verifier`, the
+    /// certificate verifier it uses (rustls does not let us read it back;
+    /// `WebPkiServerVerifier::builder(roots).build()` is the default one).
+    ///
+    /// The instrumentation keeps everything but four settings it needs:
+    /// the session store (wrapped to time the handshake; resumption follows
+    /// the [`ConnectionPolicy`](crate::ConnectionPolicy)), the verifier
+    /// (wrapped to read the chain's expiry), the key-log hook (it learns the
+    /// TLS version, never a secret) and the ALPN protocols
+    /// ([`HttpVersionPolicy`](crate::HttpVersionPolicy)).
+    pub fn custom(config: rustls::ClientConfig, verifier: Arc<dyn ServerCertVerifier>) -> Self {
+        Self {
+            source: Source::Custom {
+                config: Box::new(config),
+                verifier,
+            },
         }
     }
 }
 
 /// Errors building the TLS configuration.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TlsError {
-    /// The CA file could not be read or parsed.
-    #[error("cannot read CA certificate file {path:?}: {reason}")]
-    CaFile {
-        /// The file.
-        path: PathBuf,
-        /// What went wrong.
-        reason: String,
-    },
     /// No root certificate to trust at all.
     #[error(
         "no trusted root certificates: install the system CA bundle (ca-certificates) or pass a CA file"
     )]
     NoRoots,
-    /// rustls refused the configuration.
+    /// rustls refused the configuration or a root certificate.
     #[error("TLS configuration: {0}")]
     Rustls(#[from] rustls::Error),
     /// The certificate verifier could not be built from the roots.
@@ -62,32 +123,13 @@ pub enum TlsError {
     Verifier(#[from] rustls::client::VerifierBuilderError),
 }
 
-fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
-    let fail = |reason: String| TlsError::CaFile {
-        path: path.to_owned(),
-        reason,
-    };
-    let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
-    let certs = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| fail(format!("not a PEM certificate file ({e})")))?;
-    if certs.is_empty() {
-        return Err(fail(
-            "expected at least one PEM certificate (-----BEGIN CERTIFICATE-----)".into(),
-        ));
-    }
-    Ok(certs)
-}
-
-/// Checks that a CA file is readable and holds PEM certificates.
-pub fn check_ca_file(path: &Path) -> Result<usize, TlsError> {
-    read_ca_file(path).map(|c| c.len())
-}
-
-/// A plain rustls configuration (ring provider, the same roots as the
-/// instrumented clients, no timing hooks), for other HTTPS clients of a program.
+/// A plain rustls configuration (the same roots as the instrumented clients,
+/// no timing hooks, ALPN `http/1.1`), for other HTTPS clients of a program.
 pub fn rustls_config(options: &TlsOptions) -> Result<rustls::ClientConfig, TlsError> {
-    let mut config = base_config(options)?;
+    let mut config = match &options.source {
+        Source::Roots { .. } => config_with_roots(roots(options)?)?,
+        Source::Custom { config, .. } => (**config).clone(),
+    };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }
@@ -98,13 +140,20 @@ pub(crate) fn client_config(
     options: &TlsOptions,
     resumption: bool,
 ) -> Result<rustls::ClientConfig, TlsError> {
-    let roots = roots(options)?;
-    let mut config = config_with_roots(roots.clone())?;
+    let (mut config, verifier) = match &options.source {
+        Source::Roots { .. } => {
+            let roots = roots(options)?;
+            let config = config_with_roots(roots.clone())?;
+            let provider = config.crypto_provider().clone();
+            let verifier: Arc<dyn ServerCertVerifier> =
+                WebPkiServerVerifier::builder_with_provider(roots, provider).build()?;
+            (config, verifier)
+        }
+        Source::Custom { config, verifier } => ((**config).clone(), verifier.clone()),
+    };
     let inner: Option<Arc<dyn ClientSessionStore>> =
         resumption.then(|| Arc::new(ClientSessionMemoryCache::new(SESSION_CACHE_SERVERS)) as _);
     config.resumption = Resumption::store(Arc::new(TimingSessionStore { inner }));
-    let provider = config.crypto_provider().clone();
-    let verifier = WebPkiServerVerifier::builder_with_provider(roots, provider).build()?;
     config
         .dangerous()
         .set_certificate_verifier(Arc::new(FactsVerifier { inner: verifier }));
@@ -114,26 +163,19 @@ pub(crate) fn client_config(
 
 fn roots(options: &TlsOptions) -> Result<Arc<RootCertStore>, TlsError> {
     let mut roots = RootCertStore::empty();
-    if options.system_roots {
-        let native = rustls_native_certs::load_native_certs();
-        roots.add_parsable_certificates(native.certs);
-    }
-    if let Some(path) = &options.extra_ca_file {
-        for cert in read_ca_file(path)? {
-            roots.add(cert).map_err(|e| TlsError::CaFile {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
+    if let Source::Roots { system, extra } = &options.source {
+        if *system {
+            let native = rustls_native_certs::load_native_certs();
+            roots.add_parsable_certificates(native.certs);
+        }
+        for cert in extra {
+            roots.add(cert.clone())?;
         }
     }
     if roots.is_empty() {
         return Err(TlsError::NoRoots);
     }
     Ok(Arc::new(roots))
-}
-
-fn base_config(options: &TlsOptions) -> Result<rustls::ClientConfig, TlsError> {
-    config_with_roots(roots(options)?)
 }
 
 fn config_with_roots(roots: Arc<RootCertStore>) -> Result<rustls::ClientConfig, TlsError> {
@@ -209,7 +251,7 @@ impl ClientSessionStore for TimingSessionStore {
 /// connection being set up.
 #[derive(Debug)]
 struct FactsVerifier {
-    inner: Arc<WebPkiServerVerifier>,
+    inner: Arc<dyn ServerCertVerifier>,
 }
 
 impl ServerCertVerifier for FactsVerifier {

@@ -181,6 +181,50 @@ fn synthetic_points(start_ns: i64) -> Vec<Point> {
             );
         }
     }
+    // A service's own calls (reqwest-timing middleware + SinkReporter): source=app,
+    // client, no scenario; the Service calls dashboard reads them.
+    for (i, total) in totals.iter().enumerate() {
+        let target = if i % 2 == 0 { "fast" } else { "slow" };
+        let reused = i >= 2;
+        let mut p = Point::new("http_request", next())
+            .tag("source", "app")
+            .tag("client", "example-app")
+            .tag("target", target)
+            .tag("domain", "demo-backend")
+            .tag("method", "GET")
+            .tag("status", "200")
+            .tag("reused", if reused { "true" } else { "false" })
+            .tag("dns", if reused { "none" } else { "lookup" })
+            .tag("http_version", "1.1")
+            .field("total_ms", *total)
+            .field("ttfb_ms", total * 0.8)
+            .field("body_ms", total * 0.1);
+        if !reused {
+            p = p
+                .tag("tls_version", "1.3")
+                .tag("tls_resumed", "false")
+                .field("dns_ms", 0.5)
+                .field("connect_ms", 0.75)
+                .field("tls_ms", 3.25);
+        }
+        points.push(
+            p.field("status_code", 200_i64)
+                .field("body_bytes", 381_i64)
+                .field("body_complete", i != 5),
+        );
+    }
+    for (target, class) in [("fast", "http_5xx"), ("slow", "connect")] {
+        points.push(
+            Point::new("http_error", next())
+                .tag("source", "app")
+                .tag("client", "example-app")
+                .tag("target", target)
+                .tag("domain", "demo-backend")
+                .tag("error_class", class)
+                .field("count", 1_i64)
+                .field("elapsed_ms", 2.5),
+        );
+    }
     points
 }
 

@@ -26,10 +26,16 @@ pub fn backend() -> demo_backend::Running {
 
 /// TLS options trusting only `ca`.
 pub fn trusting(ca: &Path) -> TlsOptions {
-    TlsOptions {
-        system_roots: false,
-        extra_ca_file: Some(ca.to_owned()),
-    }
+    TlsOptions::only_roots(read_pem(ca))
+}
+
+/// The certificates of a PEM file.
+pub fn read_pem(path: &Path) -> Vec<rustls_pki_types::CertificateDer<'static>> {
+    use rustls_pki_types::pem::PemObject;
+    rustls_pki_types::CertificateDer::pem_file_iter(path)
+        .expect("CA file")
+        .collect::<Result<_, _>>()
+        .expect("PEM certificates")
 }
 
 pub fn instrumentation(policy: ConnectionPolicy, ca: &Path) -> Instrumentation {
