@@ -33,6 +33,16 @@ const COUNTED: [(&str, &str); 4] = [
     ("probe_sink", "sent"),
 ];
 
+/// Sleeps until 0.5 s after the next wall-clock multiple of `period` (Telegraf aligns its
+/// aggregation periods to the clock).
+fn wait_for_period_start(period: Duration) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let into = Duration::from_nanos((now.as_nanos() % period.as_nanos()) as u64);
+    std::thread::sleep(period - into + Duration::from_millis(500));
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Transport {
     Tcp,
@@ -112,6 +122,11 @@ fn frozen_telegraf(t: Transport) -> anyhow::Result<()> {
         // socket buffers of a frozen Telegraf early in the freeze, and few enough for the
         // sink's queue (10,000 points) to hold the rest of the freeze.
         let summary = SummaryFile::new()?;
+        // Probe, freeze and thaw inside one histogram period: Telegraf's aggregator only
+        // moves to the next period on its own tick, so points stamped after a period's end
+        // that arrive while it is still frozen in that period are discarded ("outside
+        // aggregation window"), an undercount that is Telegraf's, not the sink's.
+        wait_for_period_start(HISTOGRAM_PERIOD);
         let mut cmd = Command::new(&probe_bin);
         cmd.arg(summary.arg())
             .args(sink_args(t, &telegraf))
