@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# One image for demo-backend and the four probes (plus probe-report and probe-demo).
+# One image for demo-backend, the four probes and example-app (plus probe-report and probe-demo).
 
 FROM rust:1.95.0-bookworm AS builder
 WORKDIR /src

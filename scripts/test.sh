@@ -34,6 +34,28 @@ else
   failed=1
 fi
 
+echo "== lint: reqwest-timing is ready for crates.io (docs without warnings, package contents)"
+crate_ok=1
+RUSTDOCFLAGS="-D warnings" cargo doc -p reqwest-timing --no-deps --all-features --locked --quiet || crate_ok=0
+RUSTDOCFLAGS="-D warnings" cargo doc -p reqwest-timing --no-deps --locked --quiet || crate_ok=0
+if package_list=$(cargo package -p reqwest-timing --list --allow-dirty --locked 2>&1); then
+  for f in Cargo.toml README.md LICENSE-MIT LICENSE-APACHE src/lib.rs src/middleware.rs src/report.rs examples/middleware.rs; do
+    if ! grep -qx "$f" <<<"$package_list"; then
+      echo "reqwest-timing package lacks $f"
+      crate_ok=0
+    fi
+  done
+else
+  echo "$package_list"
+  crate_ok=0
+fi
+if [ "$crate_ok" -eq 1 ]; then
+  echo "ok   reqwest-timing docs and package list" | tee -a "$log_dir/validate.log"
+else
+  echo "FAIL reqwest-timing docs or package list (see above)" | tee -a "$log_dir/validate.log"
+  failed=1
+fi
+
 echo "== build: the binaries the end-to-end tests run"
 cargo build --workspace --bins --locked
 

@@ -149,7 +149,7 @@ func certRule(uid, title, severity, env string) ruleSpec {
 			return "$" + r[0] + " < " + thresholdRef(env)
 		},
 		noData: alerting.RuleNoDataStateOK, forDuration: "0s",
-		dashboardUID: "probes-overview", panelTitle: "Request time per scenario and target",
+		dashboardUID: "probes-phases", panelTitle: "Certificates: days left",
 		summary:     "The certificate of {{ $labels.target }} expires soon",
 		description: "{{ $labels.target }}: the server certificate expires in {{ humanize $values.B.Value }} days (threshold " + env + ").",
 	}

@@ -17,7 +17,8 @@ import (
 
 const (
 	datasourceUID = "influxdb-probes"
-	// Request filter from the dashboard variables; every point carries location.
+	// Request filter from the dashboard variables; every probe point carries location
+	// (service calls do not: the Service calls dashboard has no location variable).
 	reqFilter = `"location" =~ /^$location$/ AND "scenario" =~ /^$scenario$/ AND "target" =~ /^$target$/`
 	scnFilter = `"location" =~ /^$location$/ AND "scenario" =~ /^$scenario$/`
 )
@@ -301,6 +302,111 @@ func phasesDashboard() (dashboard.Dashboard, error) {
 				`SELECT count("total_ms") FROM "http_request" WHERE $timeFilter AND `+reqFilter+
 					` AND "dns" != 'none' GROUP BY time($__interval), "scenario", "dns" fill(0)`,
 				"$tag_scenario $tag_dns"))).
+		WithPanel(bargauge.NewPanelBuilder().
+			Title("Certificates: days left").
+			Description("Days until the earliest notAfter of the certificate chain each target presented (cert_expires_in_days, last full TLS handshake in the range); red under 14 days.").
+			Datasource(datasourceRef()).
+			GridPos(l.next(12, 8)).
+			Unit("d").
+			Decimals(1).
+			DisplayMode(common.BarGaugeDisplayModeBasic).
+			Orientation(common.VizOrientationHorizontal).
+			ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Values(false)).
+			Thresholds(dashboard.NewThresholdsConfigBuilder().
+				Mode(dashboard.ThresholdsModeAbsolute).
+				Steps([]dashboard.Threshold{{Value: nil, Color: "red"}, {Value: cog.ToPtr(14.0), Color: "green"}})).
+			WithTarget(influxQL("A",
+				`SELECT last("cert_expires_in_days") FROM "http_request" WHERE $timeFilter AND `+reqFilter+
+					` GROUP BY "target"`,
+				"$tag_target"))).
+		WithPanel(newTable("HTTP and TLS versions per target",
+			"Requests by http_version, and by tls_version and tls_resumed for those that opened a TLS connection (blank: reused connection or plain HTTP).").
+			GridPos(l.next(12, 8)).
+			Decimals(0).
+			WithTarget(influxTable("A",
+				`SELECT count("total_ms") AS "requests" FROM "http_request" WHERE $timeFilter AND `+reqFilter+
+					` GROUP BY "target", "http_version", "tls_version", "tls_resumed"`)).
+			WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{
+				"excludeByName": map[string]any{"Time": true},
+			}})).
+		Build()
+}
+
+// Service calls: points a service wrote through the reqwest-timing middleware
+// (source=app, client=<service>, target=<CallTarget name or host>).
+const appFilter = `"source" = 'app' AND "client" =~ /^$client$/ AND "target" =~ /^$target$/`
+
+func appVariable(key, label string) *dashboard.QueryVariableBuilder {
+	query := `SHOW TAG VALUES FROM "http_request", "http_error" WITH KEY = "` + key + `" WHERE "source" = 'app'`
+	return tagVariable(key, label).
+		Query(dashboard.StringOrMap{String: cog.ToPtr(query)}).
+		Definition(query)
+}
+
+func appPhaseSeries(field, title, description string) *timeseries.PanelBuilder {
+	return msSeries(title, description).
+		WithTarget(influxQL("A",
+			`SELECT mean("`+field+`") FROM "http_request" WHERE $timeFilter AND `+appFilter+
+				` GROUP BY time($__interval), "client", "target" fill(null)`,
+			"$tag_client → $tag_target"))
+}
+
+func servicesDashboard() (dashboard.Dashboard, error) {
+	var l layout
+	return dashboard.NewDashboardBuilder("Service calls").
+		Uid("service-calls").
+		Description("The outbound calls of instrumented services (reqwest-timing middleware, source=app) by target, with the same phases as the probes.").
+		Tags([]string{"backend-call-timing"}).
+		Refresh("5s").
+		Time("now-15m", "now").
+		Timezone("browser").
+		Tooltip(dashboard.DashboardCursorSyncCrosshair).
+		WithVariable(appVariable("client", "Service")).
+		WithVariable(appVariable("target", "Target")).
+		Link(dashboard.NewDashboardLinkBuilder("Backend call timing").
+			Type(dashboard.DashboardLinkTypeDashboards).
+			Tags([]string{"backend-call-timing"}).
+			AsDropdown(false).
+			IncludeVars(false).
+			KeepTime(true)).
+		WithPanel(newTable("Mean phase times per service and target",
+			"dns, connect and tls are averaged over the calls where that step happened; calls = calls with a response.").
+			GridPos(l.next(24, 7)).
+			Unit("ms").
+			Decimals(1).
+			WithTarget(influxTable("A",
+				`SELECT mean("dns_ms") AS "dns", mean("connect_ms") AS "connect", mean("tls_ms") AS "tls", mean("ttfb_ms") AS "ttfb", mean("body_ms") AS "body", mean("total_ms") AS "total", count("total_ms") AS "calls" FROM "http_request" WHERE $timeFilter AND `+appFilter+
+					` GROUP BY "client", "target"`)).
+			WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{
+				"excludeByName": map[string]any{"Time": true},
+			}})).
+		WithPanel(appPhaseSeries("total_ms", "Total time by target", "From the call to the end of the body (or to the drop of an unread response).").GridPos(l.next(12, 8))).
+		WithPanel(appPhaseSeries("ttfb_ms", "Time to first byte by target", "From the request handed to the connection to the response headers.").GridPos(l.next(12, 8))).
+		WithPanel(appPhaseSeries("dns_ms", "DNS lookup", "Only calls that resolved a name.").GridPos(l.next(6, 8))).
+		WithPanel(appPhaseSeries("connect_ms", "TCP connect", "Only calls that opened a connection.").GridPos(l.next(6, 8))).
+		WithPanel(appPhaseSeries("tls_ms", "TLS handshake", "Only calls that opened a TLS connection.").GridPos(l.next(6, 8))).
+		WithPanel(appPhaseSeries("body_ms", "Body", "From the response headers to the end of the body as the service read it.").GridPos(l.next(6, 8))).
+		WithPanel(countBars("Calls by connection reuse",
+			"Calls per interval: reused=false waited for a new connection.").
+			GridPos(l.next(8, 8)).
+			WithTarget(influxQL("A",
+				`SELECT count("total_ms") FROM "http_request" WHERE $timeFilter AND `+appFilter+
+					` GROUP BY time($__interval), "target", "reused" fill(0)`,
+				"$tag_target reused=$tag_reused"))).
+		WithPanel(countBars("Failed calls by error class",
+			"http_error points of the services' calls: no response, a broken body, or a 4xx/5xx answer.").
+			GridPos(l.next(8, 8)).
+			WithTarget(influxQL("A",
+				`SELECT sum("count") FROM "http_error" WHERE $timeFilter AND `+appFilter+
+					` GROUP BY time($__interval), "target", "error_class" fill(0)`,
+				"$tag_target $tag_error_class"))).
+		WithPanel(countBars("Responses dropped before the body ended",
+			"Calls whose service dropped the response unread or half read, or whose body failed (body_complete=false): their body and total stop there.").
+			GridPos(l.next(8, 8)).
+			WithTarget(influxQL("A",
+				`SELECT count("total_ms") FROM "http_request" WHERE $timeFilter AND `+appFilter+
+					` AND "body_complete" = false GROUP BY time($__interval), "target" fill(0)`,
+				"$tag_target"))).
 		Build()
 }
 
@@ -394,4 +500,5 @@ var dashboardFiles = []struct {
 	{"overview.json", overviewDashboard},
 	{"phases.json", phasesDashboard},
 	{"distribution.json", distributionDashboard},
+	{"services.json", servicesDashboard},
 }

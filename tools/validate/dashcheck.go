@@ -23,6 +23,9 @@ const (
 
 var requiredVariables = []string{"scenario", "target"}
 
+// A dashboard of services' own calls (source=app) filters on the service instead of the scenario.
+var appRequiredVariables = []string{"client", "target"}
+
 // Measurements whose queries must honour the scenario (and target) variables.
 var (
 	fromRe            = regexp.MustCompile(`FROM "([A-Za-z_]+)"`)
@@ -32,6 +35,7 @@ var (
 	fixedIntervalRe   = regexp.MustCompile(`^[0-9]+[smh]$`)
 	scenarioCondition = `"scenario" =~ /^$scenario$/`
 	targetCondition   = `"target" =~ /^$target$/`
+	appCondition      = `"source" = 'app' AND "client" =~ /^$client$/`
 )
 
 func dashboardFilesIn(dir string) ([]string, error) {
@@ -149,7 +153,11 @@ func checkVariables(d dashboard.Dashboard, dsUIDs map[string]bool) []error {
 	for _, v := range d.Templating.List {
 		byName[v.Name] = v
 	}
-	for _, name := range requiredVariables {
+	required := requiredVariables
+	if _, ok := byName["client"]; ok {
+		required = appRequiredVariables
+	}
+	for _, name := range required {
 		v, ok := byName[name]
 		if !ok {
 			errs = append(errs, fmt.Errorf("variable %q is missing", name))
@@ -241,8 +249,10 @@ func checkQuery(where, query string) []error {
 	for _, m := range fromRe.FindAllStringSubmatch(query, -1) {
 		switch {
 		case requestMeasures[m[1]]:
-			if !strings.Contains(query, scenarioCondition) || !strings.Contains(query, targetCondition) {
-				errs = append(errs, fmt.Errorf("%s: query on %s must filter on $scenario and $target", where, m[1]))
+			probes := strings.Contains(query, scenarioCondition)
+			apps := strings.Contains(query, appCondition)
+			if !(probes || apps) || !strings.Contains(query, targetCondition) {
+				errs = append(errs, fmt.Errorf("%s: query on %s must filter on $scenario (or source='app' and $client) and $target", where, m[1]))
 			}
 		case scenarioMeasures[m[1]]:
 			if !strings.Contains(query, scenarioCondition) {

@@ -88,7 +88,7 @@ func TestDashboardFixtures(t *testing.T) {
 		{"unknown-target-key.json", decode, `unknown field "measurement"`},
 		{"wrong-datasource.json", rules, `datasource uid "influxdb" is not provisioned`},
 		{"missing-variable.json", rules, `variable "target" is missing`},
-		{"unfiltered-query.json", rules, "must filter on $scenario and $target"},
+		{"unfiltered-query.json", rules, "must filter on $scenario (or source='app' and $client) and $target"},
 		{"wrong-refresh.json", rules, `refresh must be "5s"`},
 	}
 	for _, c := range cases {

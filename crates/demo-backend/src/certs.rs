@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
@@ -43,8 +44,13 @@ pub struct ServerCert {
 }
 
 /// Loads the certificates in `dir`, or creates/re-issues them so that they
-/// cover the built-in names and `hostnames`.
-pub fn ensure(dir: &Path, hostnames: &[String]) -> Result<ServerCert, Error> {
+/// cover the built-in names and `hostnames`. With `valid_days` the server
+/// certificate is always issued anew, valid from an hour ago for that many days.
+pub fn ensure(
+    dir: &Path,
+    hostnames: &[String],
+    valid_days: Option<u32>,
+) -> Result<ServerCert, Error> {
     let _guard = GENERATE.lock().unwrap_or_else(|p| p.into_inner());
     let dir = std::path::absolute(dir).map_err(|e| io_err(dir, e))?;
     std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
@@ -54,7 +60,11 @@ pub fn ensure(dir: &Path, hostnames: &[String]) -> Result<ServerCert, Error> {
         .chain(hostnames.iter().cloned())
         .collect();
 
-    if let Some(cert) = load_valid(&dir, &names) {
+    // A stored certificate is kept only if it has a month to live (one made with
+    // `valid_days` for a test of the certificate alerts is replaced by a long-lived one).
+    if valid_days.is_none()
+        && let Some(cert) = load_valid(&dir, &names, KEEP_IF_VALID_FOR)
+    {
         return Ok(cert);
     }
     let ca_key = match load_ca_key(&dir, &names) {
@@ -67,8 +77,8 @@ pub fn ensure(dir: &Path, hostnames: &[String]) -> Result<ServerCert, Error> {
             key
         }
     };
-    issue_server(&dir, &names, ca_key)?;
-    load_valid(&dir, &names)
+    issue_server(&dir, &names, ca_key, valid_days)?;
+    load_valid(&dir, &names, Duration::ZERO)
         .ok_or_else(|| Error::Cert("freshly generated certificates do not verify".into()))
 }
 
@@ -84,9 +94,19 @@ fn ca_params() -> CertificateParams {
     params
 }
 
-fn issue_server(dir: &Path, names: &[String], ca_key: KeyPair) -> Result<(), Error> {
+fn issue_server(
+    dir: &Path,
+    names: &[String],
+    ca_key: KeyPair,
+    valid_days: Option<u32>,
+) -> Result<(), Error> {
     let issuer = Issuer::new(ca_params(), ca_key);
     let mut params = CertificateParams::new(names.to_vec()).map_err(cert_err)?;
+    if let Some(days) = valid_days {
+        let now = time::OffsetDateTime::now_utc();
+        params.not_before = now - time::Duration::HOUR;
+        params.not_after = now + time::Duration::days(i64::from(days));
+    }
     params
         .distinguished_name
         .push(DnType::CommonName, "demo-backend");
@@ -117,16 +137,27 @@ fn load_ca_key(dir: &Path, names: &[String]) -> Option<KeyPair> {
         )
         .ok()?;
     let ca = CertificateDer::from_pem_file(dir.join(CA_PEM)).ok()?;
-    verifies(&ca, cert.der(), names).then_some(key)
+    verifies(&ca, cert.der(), names, UnixTime::now()).then_some(key)
 }
 
+/// How long a stored long-lived certificate must still be valid to be reused.
+const KEEP_IF_VALID_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
+
 /// The stored server certificate and key, if they verify against `ca.pem`
-/// for every name and belong together.
-fn load_valid(dir: &Path, names: &[String]) -> Option<ServerCert> {
+/// for every name, now and `ahead` from now, and belong together.
+fn load_valid(dir: &Path, names: &[String], ahead: Duration) -> Option<ServerCert> {
     let ca = CertificateDer::from_pem_file(dir.join(CA_PEM)).ok()?;
     let leaf = CertificateDer::from_pem_file(dir.join(SERVER_PEM)).ok()?;
     let key = PrivateKeyDer::from_pem_file(dir.join(SERVER_KEY)).ok()?;
-    if !verifies(&ca, &leaf, names) {
+    let later = UnixTime::now().as_secs().saturating_add(ahead.as_secs());
+    if !verifies(&ca, &leaf, names, UnixTime::now())
+        || !verifies(
+            &ca,
+            &leaf,
+            names,
+            UnixTime::since_unix_epoch(Duration::from_secs(later)),
+        )
+    {
         return None;
     }
     let provider = rustls::crypto::ring::default_provider();
@@ -144,8 +175,13 @@ fn load_valid(dir: &Path, names: &[String]) -> Option<ServerCert> {
     })
 }
 
-/// Whether `leaf` chains to `ca` and is valid now for every name.
-fn verifies(ca: &CertificateDer<'static>, leaf: &CertificateDer<'_>, names: &[String]) -> bool {
+/// Whether `leaf` chains to `ca` and is valid at `at` for every name.
+fn verifies(
+    ca: &CertificateDer<'static>,
+    leaf: &CertificateDer<'_>,
+    names: &[String],
+    at: UnixTime,
+) -> bool {
     let mut roots = rustls::RootCertStore::empty();
     if roots.add(ca.clone()).is_err() {
         return false;
@@ -157,11 +193,8 @@ fn verifies(ca: &CertificateDer<'static>, leaf: &CertificateDer<'_>, names: &[St
         return false;
     };
     names.iter().all(|name| {
-        ServerName::try_from(name.as_str()).is_ok_and(|sn| {
-            verifier
-                .verify_server_cert(leaf, &[], &sn, &[], UnixTime::now())
-                .is_ok()
-        })
+        ServerName::try_from(name.as_str())
+            .is_ok_and(|sn| verifier.verify_server_cert(leaf, &[], &sn, &[], at).is_ok())
     })
 }
 
@@ -201,30 +234,55 @@ mod tests {
     #[test]
     fn creates_then_reuses() {
         let dir = tempfile::tempdir().unwrap();
-        ensure(dir.path(), &[]).unwrap();
+        ensure(dir.path(), &[], None).unwrap();
         let (ca, server) = (read(dir.path(), CA_PEM), read(dir.path(), SERVER_PEM));
-        ensure(dir.path(), &[]).unwrap();
+        ensure(dir.path(), &[], None).unwrap();
         assert_eq!(read(dir.path(), CA_PEM), ca);
         assert_eq!(read(dir.path(), SERVER_PEM), server);
     }
 
     #[test]
+    fn valid_days_issues_a_short_lived_certificate_then_a_long_lived_one_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = [String::from("localhost")];
+        let days = |n: u64| {
+            UnixTime::since_unix_epoch(Duration::from_secs(UnixTime::now().as_secs() + n * 86_400))
+        };
+        ensure(dir.path(), &[], None).unwrap();
+        let ca = read(dir.path(), CA_PEM);
+        let ca_der = CertificateDer::from_pem_file(dir.path().join(CA_PEM)).unwrap();
+
+        let short = ensure(dir.path(), &[], Some(2)).unwrap();
+        assert_eq!(read(dir.path(), CA_PEM), ca, "the CA is kept");
+        assert!(verifies(&ca_der, &short.chain[0], &names, days(1)));
+        assert!(!verifies(&ca_der, &short.chain[0], &names, days(3)));
+
+        let long = ensure(dir.path(), &[], None).unwrap();
+        assert!(verifies(&ca_der, &long.chain[0], &names, days(365)));
+    }
+
+    #[test]
     fn new_hostname_reissues_with_same_ca() {
         let dir = tempfile::tempdir().unwrap();
-        ensure(dir.path(), &[]).unwrap();
+        ensure(dir.path(), &[], None).unwrap();
         let (ca, server) = (read(dir.path(), CA_PEM), read(dir.path(), SERVER_PEM));
-        let cert = ensure(dir.path(), &["demo-backend".into()]).unwrap();
+        let cert = ensure(dir.path(), &["demo-backend".into()], None).unwrap();
         assert_eq!(read(dir.path(), CA_PEM), ca);
         assert_ne!(read(dir.path(), SERVER_PEM), server);
         let ca_der = CertificateDer::from_pem_file(dir.path().join(CA_PEM)).unwrap();
-        assert!(verifies(&ca_der, &cert.chain[0], &["demo-backend".into()]));
+        assert!(verifies(
+            &ca_der,
+            &cert.chain[0],
+            &["demo-backend".into()],
+            UnixTime::now()
+        ));
     }
 
     #[test]
     fn garbage_ca_regenerates_everything() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(CA_PEM), "not a certificate").unwrap();
-        ensure(dir.path(), &[]).unwrap();
+        ensure(dir.path(), &[], None).unwrap();
         assert!(read(dir.path(), CA_PEM).contains("BEGIN CERTIFICATE"));
     }
 }

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use clap::Parser;
 
+use cli_support::args::duration;
+
 use crate::config::{
-    Config, DEFAULT_HANDSHAKE_DELAY, DEFAULT_RTT, Listen, Service, parse_duration, parse_fail_rate,
-    parse_hostname,
+    Config, DEFAULT_HANDSHAKE_DELAY, DEFAULT_RTT, Listen, Service, parse_fail_rate, parse_hostname,
 };
 
 /// A local HTTP + HTTPS backend with emulated latency.
@@ -55,11 +56,11 @@ pub struct Args {
     pub hostname: Vec<String>,
 
     /// Hold each TLS ClientHello this long (e.g. 50ms)
-    #[arg(long, env = "DEMO_HANDSHAKE_DELAY", value_name = "DUR", default_value = DEFAULT_HANDSHAKE_DELAY, value_parser = parse_duration, allow_hyphen_values = true)]
+    #[arg(long, env = "DEMO_HANDSHAKE_DELAY", value_name = "DUR", default_value = DEFAULT_HANDSHAKE_DELAY, value_parser = duration, allow_hyphen_values = true)]
     pub handshake_delay: Duration,
 
     /// Extra delay before every response's headers (e.g. 10ms)
-    #[arg(long, env = "DEMO_RTT", value_name = "DUR", default_value = DEFAULT_RTT, value_parser = parse_duration, allow_hyphen_values = true)]
+    #[arg(long, env = "DEMO_RTT", value_name = "DUR", default_value = DEFAULT_RTT, value_parser = duration, allow_hyphen_values = true)]
     pub rtt: Duration,
 
     /// Services NAME=LATENCY[~JITTER] served at /api/NAME; comma-separated or repeatable
@@ -77,6 +78,11 @@ pub struct Args {
     #[arg(long, env = "DEMO_FAIL_RATE", value_name = "F", default_value = "0.2", value_parser = parse_fail_rate)]
     pub fail_rate: f64,
 
+    /// Issue a fresh server certificate valid for this many days (up to 3650) at every
+    /// start, e.g. 2 to try the certificate alerts; 0 keeps a long-lived one
+    #[arg(long, env = "DEMO_CERT_DAYS", value_name = "DAYS", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=3650))]
+    pub cert_days: u32,
+
     /// Instead of serving: check GET /health on the --http port (or HTTPS
     /// with the CA when HTTP is off) and that `<cert-dir>/ca.pem` exists; exit 0 or 1
     #[arg(long)]
@@ -87,10 +93,7 @@ impl Args {
     /// Parses the process arguments; on bad input prints one line to stderr
     /// and exits 2 (help and version print as usual and exit 0).
     pub fn parse_or_exit() -> Args {
-        match Args::try_parse() {
-            Ok(args) => args,
-            Err(e) => exit_on(e),
-        }
+        cli_support::parse_or_exit()
     }
 
     /// The server configuration these options describe.
@@ -109,24 +112,9 @@ impl Args {
             rtt: self.rtt,
             services,
             fail_rate: self.fail_rate,
+            cert_valid_days: (self.cert_days > 0).then_some(self.cert_days),
         }
     }
-}
-
-fn exit_on(e: clap::Error) -> ! {
-    use clap::error::ErrorKind;
-    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-        e.exit();
-    }
-    let rendered = e.render().to_string();
-    let line = rendered
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("invalid arguments");
-    let line = line.strip_prefix("error: ").unwrap_or(line);
-    eprintln!("demo-backend: {line} (see --help)");
-    std::process::exit(2);
 }
 
 #[cfg(test)]

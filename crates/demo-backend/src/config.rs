@@ -30,6 +30,10 @@ pub struct Config {
     pub services: Vec<Service>,
     /// Share of `/flaky` requests answered with 503, in `0.0..=1.0`.
     pub fail_rate: f64,
+    /// Days the server certificate stays valid, counted from start; a fresh one is
+    /// issued at every start (the CA is kept). `None`: a long-lived certificate, reused
+    /// across restarts.
+    pub cert_valid_days: Option<u32>,
 }
 
 impl Default for Config {
@@ -43,6 +47,7 @@ impl Default for Config {
             rtt: Duration::ZERO,
             services: Service::defaults(),
             fail_rate: DEFAULT_FAIL_RATE,
+            cert_valid_days: None,
         }
     }
 }
@@ -183,28 +188,16 @@ impl fmt::Display for Listen {
     }
 }
 
-/// Parses a duration such as `500ms`, `3s` or `0`.
+/// Parses a duration such as `500ms`, `3s` or `0` (the workspace's shared
+/// duration syntax, at most [`cli_support::args::MAX_DURATION`]).
 pub fn parse_duration(s: &str) -> Result<Duration, ParseError> {
-    let s = s.trim();
-    if s == "0" {
-        return Ok(Duration::ZERO);
-    }
-    bounded_duration(s).ok_or_else(|| {
-        ParseError::new(format!(
-            "invalid duration {s:?}: expected e.g. 0ms, 500ms or 3s, at most 365d"
-        ))
-    })
+    cli_support::args::duration(s)
+        .map_err(|expected| ParseError::new(format!("invalid duration {:?}: {expected}", s.trim())))
 }
 
-/// Longest duration any option accepts: one year (longer values are refused
-/// rather than overflowing the arithmetic they feed).
-pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
-
-/// `s` as a duration of at most [`MAX_DURATION`].
+/// `s` as a duration of at most [`cli_support::args::MAX_DURATION`].
 fn bounded_duration(s: &str) -> Option<Duration> {
-    humantime::parse_duration(s.trim())
-        .ok()
-        .filter(|d| *d <= MAX_DURATION)
+    cli_support::args::duration(s).ok()
 }
 
 /// Parses a share in `0..=1`, such as `0.2`.

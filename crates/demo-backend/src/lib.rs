@@ -125,7 +125,9 @@ impl Running {
             .map(|a| format!("https://localhost:{}", a.port()))
     }
 
-    /// The start-up line: `demo-backend: listening http=ADDR https=ADDR ca=PATH`.
+    /// The ready line, the binary's only line on stdout (stable, for scripts):
+    /// `demo-backend: listening http=ADDR https=ADDR ca=PATH` (`off` for a
+    /// disabled listener). In-process users read the addresses from [`Running`].
     pub fn listening_line(&self) -> String {
         format!(
             "demo-backend: listening http={} https={} ca={}",
@@ -164,10 +166,12 @@ pub async fn start(config: Config) -> Result<Running, Error> {
     };
     let cert_dir = config.cert_dir.clone();
     let hostnames = config.hostnames.clone();
+    let valid_days = config.cert_valid_days;
     let (ca_pem_path, tls) = if https.is_some() {
-        let cert = tokio::task::spawn_blocking(move || certs::ensure(&cert_dir, &hostnames))
-            .await
-            .map_err(|e| Error::Cert(e.to_string()))??;
+        let cert =
+            tokio::task::spawn_blocking(move || certs::ensure(&cert_dir, &hostnames, valid_days))
+                .await
+                .map_err(|e| Error::Cert(e.to_string()))??;
         (cert.ca_pem_path.clone(), Some(tls_config(cert)?))
     } else {
         let dir = std::path::absolute(&cert_dir).map_err(|source| Error::CertIo {
@@ -289,9 +293,4 @@ fn tls_config(cert: certs::ServerCert) -> Result<Arc<rustls::ServerConfig>, Erro
         .map_err(|e| Error::Cert(e.to_string()))?;
     tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(tls))
-}
-
-/// Writes one log line to stderr, prefixed with `demo-backend: `.
-pub(crate) fn log(msg: &str) {
-    eprintln!("demo-backend: {msg}");
 }

@@ -7,13 +7,18 @@ use demo_backend::cli::Args;
 
 fn main() -> ExitCode {
     let args = Args::parse_or_exit();
+    if !args.healthcheck && args.http.0.is_none() && args.https.0.is_none() {
+        let line = "--http and --https are both off: expected at least one listen address";
+        return cli_support::usage::bad_input("demo-backend", line);
+    }
+    cli_support::log::init("demo-backend");
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("demo-backend: cannot start the runtime: {e}");
+            tracing::error!("cannot start the runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -25,27 +30,22 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("demo-backend: {e:#}");
+            tracing::error!("{e:#}");
             ExitCode::FAILURE
         }
     }
 }
 
 async fn serve(args: &Args) -> anyhow::Result<()> {
-    if args.http.0.is_none() && args.https.0.is_none() {
-        eprintln!(
-            "demo-backend: --http and --https are both off: expected at least one listen address"
-        );
-        std::process::exit(2);
-    }
     // Handlers first: a signal right after the start-up line must not kill us.
     let signals = Signals::install()?;
     let running = demo_backend::start(args.to_config())
         .await
         .context("cannot start")?;
-    eprintln!("{}", running.listening_line());
+    // The ready line goes to stdout (machine-readable); logs go to stderr.
+    println!("{}", running.listening_line());
     signals.wait().await;
-    eprintln!("demo-backend: shutting down");
+    tracing::info!("shutting down");
     running.shutdown_and_wait().await;
     Ok(())
 }

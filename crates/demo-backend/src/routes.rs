@@ -260,7 +260,7 @@ where
     {
         Ok(body) => body.to_bytes(),
         Err(e) => {
-            crate::log(&format!("alert notification refused: body unreadable: {e}"));
+            tracing::warn!("alert notification refused: body unreadable: {e}");
             return bad_request(&format!(
                 "unreadable body (at most {MAX_ALERT_BODY_BYTES} bytes): {e}"
             ));
@@ -268,14 +268,11 @@ where
     };
     match crate::alerts::describe(&body) {
         Ok(line) => {
-            crate::log(&line);
+            tracing::info!("{line}");
             text(StatusCode::OK, "logged\n")
         }
         Err(e) => {
-            crate::log(&format!(
-                "alert notification refused ({} bytes): {e}",
-                body.len()
-            ));
+            tracing::warn!("alert notification refused ({} bytes): {e}", body.len());
             bad_request(&format!("not a Grafana webhook notification: {e}"))
         }
     }

@@ -121,8 +121,8 @@ pub async fn accept_https(
                                 .fetch_add(1, Ordering::Relaxed);
                             serve(stream, shared).await;
                         }
-                        Ok(Err(e)) => crate::log(&format!("TLS handshake with {peer} failed: {e}")),
-                        Err(_) => crate::log(&format!("TLS handshake with {peer} timed out")),
+                        Ok(Err(e)) => tracing::warn!("TLS handshake with {peer} failed: {e}"),
+                        Err(_) => tracing::warn!("TLS handshake with {peer} timed out"),
                     }
                 });
             }
@@ -162,7 +162,7 @@ where
 
 /// Accept errors (e.g. too many open files) are logged; back off briefly.
 async fn accept_error(e: &std::io::Error) {
-    crate::log(&format!("accept failed: {e}"));
+    tracing::warn!("accept failed: {e}");
     tokio::time::sleep(Duration::from_millis(50)).await;
 }
 

@@ -64,8 +64,14 @@ impl Server {
         let mut child = Command::new(BIN)
             .args(["--http", "127.0.0.1:0", "--https", "off", "--cert-dir"])
             .arg(cert_dir)
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
+            .unwrap();
+        // The ready line is the only line on stdout; the logs are on stderr.
+        let mut ready = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut ready)
             .unwrap();
         let stderr = child.stderr.take().unwrap();
         let (tx, lines) = channel();
@@ -74,7 +80,7 @@ impl Server {
                 let _ = tx.send(line);
             }
         });
-        let line = lines.recv_timeout(Duration::from_secs(20)).unwrap();
+        let line = ready.trim_end();
         let http = line
             .split_whitespace()
             .find_map(|w| w.strip_prefix("http="))

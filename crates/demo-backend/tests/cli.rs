@@ -62,9 +62,13 @@ fn other_bad_values_exit_2() {
     assert_usage_error(
         &["--rtt", "soon"],
         &[],
-        r#"invalid duration "soon": expected"#,
+        "invalid value 'soon' for '--rtt <DUR>': expected a duration like 500ms, 3s or 1m",
     );
-    assert_usage_error(&["--handshake-delay", "5"], &[], r#"invalid duration "5""#);
+    assert_usage_error(
+        &["--handshake-delay", "5"],
+        &[],
+        "invalid value '5' for '--handshake-delay <DUR>': expected a duration",
+    );
     assert_usage_error(
         &["--http", "localhost"],
         &[],
@@ -111,13 +115,15 @@ impl Server {
             ])
             .arg(cert_dir)
             .args(extra)
-            .stderr(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
             .spawn()
             .expect("spawn demo-backend");
-        let stderr = child.stderr.take().expect("stderr");
+        // The ready line is the only line on stdout.
+        let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if line.contains("listening") {
                     let _ = tx.send(line);
                 }

@@ -3,6 +3,7 @@
 //! another against it, their points in one file, and the table computed from it
 //! next to the latency model of the same backend settings.
 
+pub mod app;
 mod probes;
 
 use probe_report::model::{LatencyModel, Service};
@@ -40,6 +41,9 @@ pub enum DemoError {
         /// What it printed on stderr.
         stderr: String,
     },
+    /// The example service's short run could not be set up.
+    #[error("example-app: {0}")]
+    ExampleApp(String),
     /// The points file cannot be written or read.
     #[error("{path}: {source}")]
     Io {
@@ -105,6 +109,15 @@ impl DemoConfig {
 ///
 /// Progress goes to `progress` (stderr in the binary).
 pub fn run_demo(config: &DemoConfig, progress: &mut dyn Write) -> Result<Report, DemoError> {
+    run_demo_with_app(config, progress).map(|(report, _)| report)
+}
+
+/// [`run_demo`], then a short run of the example service's outbound calls
+/// against the same backend (`None` when its services are not configured).
+pub fn run_demo_with_app(
+    config: &DemoConfig,
+    progress: &mut dyn Write,
+) -> Result<(Report, Option<app::AppSummary>), DemoError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| DemoError::Io { path, source }
@@ -134,6 +147,14 @@ pub fn run_demo(config: &DemoConfig, progress: &mut dyn Write) -> Result<Report,
         humantime::format_duration(config.rtt),
     );
     probes::run_all(config, &https, &backend.ca_pem_path, progress)?;
+    let _ = writeln!(progress, "example-app: {} /combined calls", config.rounds);
+    let app = app::run(
+        &https,
+        &backend.ca_pem_path,
+        &config.services,
+        config.rounds,
+    )
+    .map_err(DemoError::ExampleApp)?;
     backend.shutdown();
 
     let text = std::fs::read_to_string(&config.out).map_err(io(&config.out))?;
@@ -141,5 +162,5 @@ pub fn run_demo(config: &DemoConfig, progress: &mut dyn Write) -> Result<Report,
         path: config.out.clone(),
         source,
     })?;
-    Ok(Report::new(&samples, Some(&config.model())))
+    Ok((Report::new(&samples, Some(&config.model())), app))
 }

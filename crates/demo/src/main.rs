@@ -2,9 +2,10 @@
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use demo::{DemoConfig, run_demo};
+use cli_support::args::duration as duration_arg;
+use cli_support::parse_or_exit;
+use demo::{DemoConfig, run_demo_with_app};
 use demo_backend::{DEFAULT_HANDSHAKE_DELAY, DEFAULT_RTT, DEFAULT_SERVICES, Service};
-use probe_report::cli::{duration_arg, parse_or_exit};
 use probe_report::render;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,7 +15,7 @@ use std::time::Duration;
 /// another against it, and print the sync/async x fresh/reused table next to
 /// the latency model.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(name = "probe-demo", version)]
 struct Cli {
     /// Rounds per probe
     #[arg(long, env = "DEMO_ROUNDS", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
@@ -44,10 +45,11 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli: Cli = parse_or_exit();
+    cli_support::log::init("probe-demo");
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("probe-demo: {e:#}");
+            tracing::error!("{e:#}");
             ExitCode::FAILURE
         }
     }
@@ -71,7 +73,7 @@ fn run(cli: Cli) -> Result<()> {
         rtt: cli.rtt,
         interval: cli.interval,
     };
-    let report = run_demo(&config, &mut std::io::stderr())?;
+    let (report, app) = run_demo_with_app(&config, &mut std::io::stderr())?;
     let html = config.out.with_file_name("report.html");
     probe_report::html::write_from_points_file(&config.out, &report, &html)?;
     if cli.json {
@@ -80,6 +82,9 @@ fn run(cli: Cli) -> Result<()> {
     } else {
         println!();
         print!("{}", render(&report));
+        if let Some(app) = &app {
+            println!("\n{app}");
+        }
         println!("\nraw points: {}", config.out.display());
         println!("html report: {} (open it in a browser)", html.display());
     }

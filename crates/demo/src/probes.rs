@@ -43,6 +43,9 @@ fn run_one(
         .arg(ca)
         .args(targets)
         .env_remove("PROBE_TARGETS")
+        // The demo's table compares its own services with the latency model.
+        .env_remove("PROBE_TARGETS_FILE")
+        .env_remove("PROBE_HTTP")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

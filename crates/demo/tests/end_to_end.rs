@@ -60,6 +60,17 @@ fn demo_runs_end_to_end_and_shows_the_pattern() {
         "progress:\n{stderr}"
     );
     assert!(stdout.contains("round time, 2 targets"), "{stdout}");
+    // The example service's outbound calls, one line: both targets, every call answered.
+    let app = stdout
+        .lines()
+        .find(|l| l.starts_with("example-app outbound (5 x /combined?mode=async"))
+        .unwrap_or_else(|| panic!("no example-app line:\n{stdout}"));
+    assert!(
+        app.contains(" fast ttfb ") && app.contains("; slow ttfb "),
+        "{app}"
+    );
+    assert_eq!(app.matches("(5 calls, ").count(), 2, "{app}");
+    assert_eq!(app.matches(", 0 errors)").count(), 2, "{app}");
     assert!(
         stdout.contains(&format!("raw points: {}", points.display())),
         "{stdout}"

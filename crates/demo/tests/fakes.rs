@@ -126,7 +126,7 @@ fn a_backend_that_cannot_start_says_why() {
     demo(tmp.path())
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("probe-demo: demo backend:"))
+        .stderr(predicate::str::contains("probe-demo: error: demo backend:"))
         .stderr(predicate::str::contains("certs"));
     assert!(
         !tmp.path().join("args.txt").exists(),

@@ -18,13 +18,16 @@
 //! assert_eq!(line, "http_request,scenario=sync-fresh total_ms=12.5,status_code=200i 1700000000000000000\n");
 //! ```
 
+mod app;
 mod encode;
 mod point;
+pub mod rate_limit;
 mod sink;
 
+pub use app::{SOURCE_APP, SinkReporter, call_points};
 pub use encode::{EncodeError, Part};
 pub use point::{FieldValue, Point, now_ns};
 pub use sink::{
     InfluxConfig, ParseTelegrafAddrError, Sink, SinkConfig, SinkError, SinkOptions, SinkStats,
-    TelegrafAddr,
+    TelegrafAddr, url_for_logs,
 };

@@ -187,6 +187,96 @@ fn tcp_reset_mid_stall_loses_at_most_one_batch_and_counts_what_it_resends() {
     );
 }
 
+/// Accepts the next connection, waiting at most `LONG`.
+fn accept_within(listener: &TcpListener, what: &str) -> std::net::TcpStream {
+    listener.set_nonblocking(true).expect("nonblocking");
+    let end = Instant::now() + LONG;
+    loop {
+        match listener.accept() {
+            Ok((conn, _)) => {
+                conn.set_nonblocking(false).expect("blocking");
+                listener.set_nonblocking(false).expect("blocking");
+                return conn;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && Instant::now() < end => {
+                thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("{what}: {e}"),
+        }
+    }
+}
+
+/// Reads until EOF or an error; the bytes read and whether a reset ended it.
+fn read_until_closed(mut conn: std::net::TcpStream) -> (Vec<u8>, bool) {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        match conn.read(&mut buf) {
+            Ok(0) => return (data, false),
+            Ok(n) => data.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return (data, true),
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+}
+
+#[test]
+fn tcp_receiver_that_never_reads_again_is_given_up_for_a_new_connection() {
+    let listener = small_buffer_listener();
+    let addr = format!("tcp://{}", listener.local_addr().expect("addr"));
+    let sink = Sink::start(
+        SinkConfig::Telegraf(addr.parse().expect("addr")),
+        SinkOptions {
+            stall_reconnect_after: Duration::from_secs(1),
+            ..tcp_options()
+        },
+    )
+    .expect("start");
+    for seq in 0..POINTS {
+        sink.send(&point(seq));
+    }
+    // Like a peer that vanished without a reset: the connection stays, nothing is read.
+    let (_silent, _) = listener.accept().expect("accept");
+    let second = accept_within(&listener, "no reconnect after a long stall");
+    let reader = thread::spawn(move || read_until_closed(second));
+    let stats = sink.shutdown(LONG);
+    let (data, reset) = reader.join().expect("reader");
+    assert!(!reset, "the new connection ends normally");
+    let (seqs, tail) = parse_all(&data);
+    assert_eq!(tail, None, "the new connection carries whole lines only");
+    let unique: HashSet<i64> = seqs.iter().copied().collect();
+    assert_eq!(unique.len(), seqs.len(), "no line twice");
+    assert_eq!(seqs.last(), Some(&(POINTS - 1)), "the rest arrives");
+    assert_eq!(stats.sent, POINTS as u64, "{stats:?}");
+    assert_eq!(stats.dropped, 0, "{stats:?}");
+    assert!(stats.resent <= 1, "only the cut line again: {stats:?}");
+}
+
+#[test]
+fn tcp_stop_mid_line_resets_instead_of_sending_a_line_prefix() {
+    let listener = small_buffer_listener();
+    let sink = start_tcp(&listener);
+    let (mut conn, _) = listener.accept().expect("accept");
+    // Read a little (the sink's write then most likely stalls mid-line), stall.
+    let mut data = vec![0u8; 100_000];
+    conn.read_exact(&mut data).expect("first bytes");
+    wait_until_blocked(&sink);
+    // Stopped while a write is stalled.
+    let stats = sink.shutdown(Duration::from_millis(100));
+    assert!(stats.dropped > 0, "stopped before the end: {stats:?}");
+    // Reading now would let the write under way finish its batch: first let
+    // it time out and the stopped thread drop the transport.
+    thread::sleep(WRITE_TIMEOUT * 5);
+    let (rest, reset) = read_until_closed(conn);
+    data.extend_from_slice(&rest);
+    let (_, tail) = parse_all(&data);
+    assert!(
+        reset || tail.is_none(),
+        "a normal close delivered a line prefix: {tail:?}"
+    );
+}
+
 /// A UDP port nothing listens on (bound, then released).
 fn free_udp_port() -> u16 {
     let s = UdpSocket::bind("127.0.0.1:0").expect("bind");

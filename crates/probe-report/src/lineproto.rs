@@ -74,11 +74,13 @@ fn add_point(samples: &mut Samples, point: &ParsedLine<'_>) {
     }
 }
 
-fn tag<'a>(point: &'a ParsedLine<'_>, key: &str) -> Option<&'a str> {
+/// A tag's value.
+pub(crate) fn tag<'a>(point: &'a ParsedLine<'_>, key: &str) -> Option<&'a str> {
     point.tag_value(key).map(|v| v.as_str())
 }
 
-fn number(point: &ParsedLine<'_>, key: &str) -> Option<f64> {
+/// A numeric field's value as `f64` (strings and booleans are not numbers).
+pub(crate) fn number(point: &ParsedLine<'_>, key: &str) -> Option<f64> {
     match point.field_value(key)? {
         FieldValue::F64(v) => Some(*v),
         FieldValue::I64(v) => Some(*v as f64),

@@ -233,7 +233,7 @@ fn bad_report_flags_exit_2() {
         probe_report(),
         &["--since", "0s"],
         "'0s'",
-        "greater than zero",
+        "expected a duration above zero",
     );
     assert_usage_error(
         probe_report(),

@@ -5,8 +5,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use cli_support::args::{duration, http_url, positive_duration};
 use probe_metrics::TelegrafAddr;
 use url::Url;
+
+use crate::http_mode::HttpMode;
 
 /// Times every phase of HTTP calls to the targets, round after round, and
 /// sends the figures to a metrics sink.
@@ -17,6 +20,12 @@ pub struct Args {
     /// [env: PROBE_TARGETS, comma-separated, read when no TARGET is given]
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
+
+    /// TOML file of targets with method, headers, body, expectations and tags
+    /// (see targets.example.toml); combines with TARGET arguments; SIGHUP re-reads it
+    /// [env: PROBE_TARGETS_FILE, empty means none]
+    #[arg(long, value_name = "PATH")]
+    pub targets_file: Option<PathBuf>,
 
     /// From the start of one round to the next (at once after an overrun), e.g. 500ms, 3s
     /// (0s: back to back; at most 365d)
@@ -30,6 +39,11 @@ pub struct Args {
     /// Time limit of one request, connection setup and body included (at most 365d)
     #[arg(long, env = "PROBE_TIMEOUT", default_value = "10s", value_name = "DURATION", value_parser = positive_duration, allow_hyphen_values = true)]
     pub timeout: Duration,
+
+    /// At exit, write the run's counts (rounds, requests, errors, points per
+    /// measurement, sink sent/dropped/resent) as one JSON object to this file
+    #[arg(long, env = "PROBE_SUMMARY_JSON", value_name = "PATH")]
+    pub summary_json: Option<PathBuf>,
 
     /// Extra root CA certificate (PEM) to trust, besides the system's
     #[arg(long, env = "PROBE_CA_CERT", value_name = "PATH")]
@@ -63,6 +77,11 @@ pub struct Args {
         hide_env_values = true
     )]
     pub influx_token: Option<String>,
+
+    /// HTTP version: 1.1 (default, like the seed's clients), auto (HTTP/2 when
+    /// the server offers it by ALPN) or 2 (HTTP/2 only, prior knowledge on http://)
+    #[arg(long, env = "PROBE_HTTP", value_enum, default_value_t = HttpMode::DEFAULT, value_name = "VERSION")]
+    pub http: HttpMode,
 
     /// How long the reused probes cache DNS answers (at most 365d)
     #[arg(long, env = "PROBE_DNS_TTL", default_value = "30s", value_name = "DURATION", value_parser = duration, allow_hyphen_values = true)]
@@ -107,26 +126,7 @@ pub enum SinkKind {
     None,
 }
 
-/// Longest duration any option accepts: one year. Longer values are refused
-/// (exit 2) rather than overflowing the clock arithmetic they feed.
-pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
-
-fn duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    if s.starts_with('-') {
-        return Err("expected a duration of zero or more, like 500ms, 3s or 1m".to_owned());
-    }
-    match humantime::parse_duration(s) {
-        Ok(d) if d <= MAX_DURATION => Ok(d),
-        Ok(_) => Err("expected a duration of at most 1 year (365d)".to_owned()),
-        // humantime reports a number too large for a Duration as its own error.
-        Err(humantime::DurationError::NumberOverflow) => {
-            Err("expected a duration of at most 1 year (365d)".to_owned())
-        }
-        Err(_) => Err("expected a duration like 500ms, 3s or 1m".to_owned()),
-    }
-}
-
+/// The concurrency option: requests in flight, 1 to [`MAX_CONCURRENCY`].
 fn concurrency(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
         Ok(n) if (1..=MAX_CONCURRENCY).contains(&n) => Ok(n),
@@ -136,26 +136,13 @@ fn concurrency(s: &str) -> Result<usize, String> {
     }
 }
 
+/// The rounds option: a whole number, 0 to run until stopped.
 fn rounds(s: &str) -> Result<u64, String> {
     s.trim()
         .parse()
         .map_err(|_| "expected a whole number of rounds, 0 to run until stopped".to_owned())
 }
 
-fn positive_duration(s: &str) -> Result<Duration, String> {
-    match duration(s)? {
-        d if d.is_zero() => Err("expected a duration above zero, like 500ms or 10s".to_owned()),
-        d => Ok(d),
-    }
-}
-
 fn telegraf_addr(s: &str) -> Result<TelegrafAddr, String> {
     s.parse::<TelegrafAddr>().map_err(|e| e.to_string())
-}
-
-fn http_url(s: &str) -> Result<Url, String> {
-    match Url::parse(s) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Ok(u),
-        _ => Err("expected an http:// or https:// URL, e.g. http://127.0.0.1:8086".to_owned()),
-    }
 }

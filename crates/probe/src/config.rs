@@ -1,13 +1,16 @@
 //! A validated probe configuration.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use probe_metrics::{InfluxConfig, SinkConfig};
 use reqwest_timing::{ConnectionPolicy, TlsOptions};
 
 use crate::cli::{Args, SinkKind};
+use crate::http_mode::HttpMode;
 use crate::scenario::Scenario;
 use crate::target::Target;
+use crate::targets_file::{self, FileError};
 
 /// Everything a probe needs to run.
 #[derive(Debug)]
@@ -36,6 +39,14 @@ pub struct Config {
     pub spread: bool,
     /// The `location` tag of every point.
     pub location: String,
+    /// The HTTP version of targets that do not set their own.
+    pub http: HttpMode,
+    /// The targets file, re-read on SIGHUP.
+    pub targets_file: Option<PathBuf>,
+    /// The targets given as arguments or in `PROBE_TARGETS`, kept for reloads.
+    pub given_targets: Vec<Target>,
+    /// Where the counts go at exit (`--summary-json`).
+    pub summary_json: Option<PathBuf>,
 }
 
 impl Config {
@@ -73,11 +84,16 @@ pub enum ConfigError {
     #[error("invalid --location {0:?} (PROBE_LOCATION): {1}")]
     BadLocation(String, String),
     /// No target given.
-    #[error("no targets: pass URL or NAME=URL arguments, or set PROBE_TARGETS (comma-separated)")]
+    #[error(
+        "no targets: pass URL or NAME=URL arguments, set PROBE_TARGETS (comma-separated), or give --targets-file"
+    )]
     NoTargets,
     /// An environment variable that is not valid UTF-8.
     #[error("{0} is not valid UTF-8: expected comma-separated URL or NAME=URL entries")]
     NotUnicode(&'static str),
+    /// The targets file is unusable.
+    #[error(transparent)]
+    TargetsFile(#[from] FileError),
     /// Two targets share a name.
     #[error("duplicate target name {0:?}: give each target its own NAME=URL")]
     DuplicateTarget(String),
@@ -86,7 +102,7 @@ pub enum ConfigError {
     MissingInflux(&'static str),
     /// The CA file is unusable.
     #[error("--ca-cert: {0}")]
-    CaCert(reqwest_timing::TlsError),
+    CaCert(crate::ca::CaFileError),
     /// The TLS configuration for the InfluxDB sink failed.
     #[error("TLS for the InfluxDB sink: {0}")]
     SinkTls(reqwest_timing::TlsError),
@@ -110,23 +126,18 @@ impl Config {
         } else {
             args.targets.iter().map(String::as_str).collect()
         };
-        let targets = given
+        let given_targets = given
             .iter()
             .filter(|t| !t.trim().is_empty())
             .map(|t| t.parse::<Target>())
             .collect::<Result<Vec<_>, _>>()?;
-        if targets.is_empty() {
-            return Err(ConfigError::NoTargets);
-        }
-        // A name the line protocol cannot carry would lose every point of its target.
-        for target in &targets {
-            probe_metrics::Point::new("http_request", 0)
-                .tag("target", target.name.as_str())
-                .tag("domain", target.domain.as_str())
-                .field("total_ms", 0.0)
-                .to_line()
-                .map_err(|e| ConfigError::UnusableName(target.name.clone(), e.to_string()))?;
-        }
+        // Read by hand (like PROBE_TARGETS) so that an empty value means no file.
+        let targets_file = args.targets_file.clone().or_else(|| {
+            std::env::var_os("PROBE_TARGETS_FILE")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        });
+        let targets = load_targets(&given_targets, targets_file.as_deref())?;
         let location = match args.location {
             Some(given) => given.trim().to_owned(),
             None => host_name(),
@@ -142,16 +153,9 @@ impl Config {
             .field("total_ms", 0.0)
             .to_line()
             .map_err(|e| ConfigError::BadLocation(location.clone(), e.to_string()))?;
-        let mut names = std::collections::HashSet::new();
-        if let Some(dup) = targets.iter().find(|t| !names.insert(t.name.as_str())) {
-            return Err(ConfigError::DuplicateTarget(dup.name.clone()));
-        }
-        let tls = TlsOptions {
-            system_roots: true,
-            extra_ca_file: args.ca_cert.clone(),
-        };
+        let mut tls = TlsOptions::system_roots();
         if let Some(path) = &args.ca_cert {
-            reqwest_timing::check_ca_file(path).map_err(ConfigError::CaCert)?;
+            tls = tls.with_extra_roots(crate::ca::read_ca_file(path).map_err(ConfigError::CaCert)?);
         }
         let mut policy = scenario.policy();
         if policy.dns_cache_ttl.is_some() {
@@ -180,7 +184,10 @@ impl Config {
                     .filter(|v| !v.trim().is_empty())
                     .ok_or(ConfigError::MissingInflux("--influx-token (INFLUX_TOKEN)"))?;
                 let tls = reqwest_timing::rustls_config(&tls).map_err(ConfigError::SinkTls)?;
-                let label = format!("influxdb ({url}, bucket {bucket})");
+                let label = format!(
+                    "influxdb ({}, bucket {bucket})",
+                    probe_metrics::url_for_logs(&url)
+                );
                 (
                     SinkConfig::Influx(InfluxConfig {
                         url,
@@ -210,8 +217,53 @@ impl Config {
             },
             spread: args.spread && scenario.is_async(),
             location,
+            http: args.http,
+            targets_file,
+            given_targets,
+            summary_json: args.summary_json.filter(|p| !p.as_os_str().is_empty()),
         })
     }
+
+    /// The HTTP version a target is requested with.
+    pub fn http_of(&self, target: &Target) -> HttpMode {
+        target.request.http.unwrap_or(self.http)
+    }
+
+    /// The time limit of a target's requests.
+    pub fn timeout_of(&self, target: &Target) -> Duration {
+        target.request.timeout.unwrap_or(self.timeout)
+    }
+}
+
+/// The given targets followed by the file's, checked: at least one, names
+/// unique and encodable.
+pub(crate) fn load_targets(
+    given: &[Target],
+    file: Option<&Path>,
+) -> Result<Vec<Target>, ConfigError> {
+    let mut targets = given.to_vec();
+    if let Some(path) = file {
+        targets.extend(targets_file::read(path, &|name| std::env::var(name).ok())?);
+    }
+    match (targets.is_empty(), file) {
+        (true, Some(path)) => return Err(FileError::no_targets(path).into()),
+        (true, None) => return Err(ConfigError::NoTargets),
+        _ => {}
+    }
+    // A name the line protocol cannot carry would lose every point of its target.
+    for target in &targets {
+        probe_metrics::Point::new("http_request", 0)
+            .tag("target", target.name.as_str())
+            .tag("domain", target.domain.as_str())
+            .field("total_ms", 0.0)
+            .to_line()
+            .map_err(|e| ConfigError::UnusableName(target.name.clone(), e.to_string()))?;
+    }
+    let mut names = std::collections::HashSet::new();
+    if let Some(dup) = targets.iter().find(|t| !names.insert(t.name.as_str())) {
+        return Err(ConfigError::DuplicateTarget(dup.name.clone()));
+    }
+    Ok(targets)
 }
 
 /// The host name (the default location), `unknown` when it cannot be read.

@@ -3,13 +3,18 @@
 //! once per round (sync: one after another; async: concurrently), times every
 //! phase with [`reqwest_timing`], and sends the points to a sink.
 
+pub mod ca;
 mod cli;
 mod concurrency;
 mod config;
+pub mod expect;
 pub mod fdlimit;
+pub mod http_mode;
 mod log;
 pub mod points;
 mod recorder;
+mod reload;
+mod request;
 mod run_async;
 mod run_common;
 mod run_sync;
@@ -17,12 +22,15 @@ mod scenario;
 mod schedule;
 pub mod schema;
 mod stop;
+mod summary;
 mod target;
+pub mod targets_file;
 
 pub use cli::{Args, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, SinkKind};
 pub use config::{Config, ConfigError};
 pub use scenario::Scenario;
-pub use target::{Target, TargetError};
+pub use summary::{Counts, Summary, SummaryError};
+pub use target::{RequestSpec, Target, TargetError};
 
 use std::process::ExitCode;
 
@@ -31,45 +39,31 @@ use clap::{CommandFactory, FromArgMatches};
 /// The user agent of every probe request.
 pub const USER_AGENT: &str = concat!("backend-call-timing/", env!("CARGO_PKG_VERSION"));
 
-/// Exit code for bad input.
-const USAGE: u8 = 2;
-
 /// Runs a probe binary: parses the command line and the environment, probes
 /// until the rounds are done or a signal arrives, and returns the exit code.
 pub fn main(scenario: Scenario) -> ExitCode {
     let name = scenario.binary();
-    let matches = match Args::command()
+    let command = Args::command()
         .name(name)
         .bin_name(name)
-        .about(scenario.about())
-        .try_get_matches()
-    {
-        Ok(m) => m,
-        Err(e) => return clap_exit(name, e),
-    };
-    let args = match Args::from_arg_matches(&matches) {
-        Ok(a) => a,
-        Err(e) => return clap_exit(name, e),
-    };
+        .about(scenario.about());
+    let matches = cli_support::usage::matches_or_exit(command.clone());
+    let args = Args::from_arg_matches(&matches)
+        .unwrap_or_else(|e| cli_support::usage::exit(name, &command, &e));
+    cli_support::log::init(name);
     let config = match Config::from_args(scenario, args) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("{name}: error: {e}");
-            return ExitCode::from(USAGE);
-        }
+        Err(e) => return cli_support::usage::bad_input(name, e),
     };
     let need = config.files_needed();
     match fdlimit::ensure(need) {
         Ok(None) => {}
-        Ok(Some((old, new))) => eprintln!(
-            "{name}: raised the open-file limit (ulimit -n) from {old} to its hard limit {new}: {} requests in flight need about {} open files",
+        Ok(Some((old, new))) => tracing::info!(
+            "raised the open-file limit (ulimit -n) from {old} to its hard limit {new}: {} requests in flight need about {} open files",
             need.in_flight,
             need.files()
         ),
-        Err(e) => {
-            eprintln!("{name}: error: {e}");
-            return ExitCode::from(USAGE);
-        }
+        Err(e) => return cli_support::usage::bad_input(name, e),
     }
     let result = if scenario.is_async() {
         run_async::run(&config)
@@ -79,53 +73,8 @@ pub fn main(scenario: Scenario) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{name}: error: {e}");
+            tracing::error!("{e}");
             ExitCode::FAILURE
         }
     }
-}
-
-/// Help and version go to stdout with exit 0; errors give their first line
-/// only (it names the bad value and what is expected) and exit 2.
-fn clap_exit(name: &str, error: clap::Error) -> ExitCode {
-    use clap::error::ErrorKind;
-    match error.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-            let _ = error.print();
-            ExitCode::SUCCESS
-        }
-        ErrorKind::InvalidUtf8 if non_utf8_env().is_some() => {
-            if let Some((var, flag)) = non_utf8_env() {
-                eprintln!("{name}: error: {var} (sets --{flag}) is not valid UTF-8 (see --help)");
-            }
-            ExitCode::from(USAGE)
-        }
-        _ => {
-            let text = error.to_string();
-            let first = text
-                .lines()
-                .next()
-                .unwrap_or("invalid arguments")
-                .trim_start_matches("error: ");
-            // clap lists the accepted values of an enum on a later line; keep them.
-            let expected = match error.get(clap::error::ContextKind::ValidValue) {
-                Some(clap::error::ContextValue::Strings(valid)) if !valid.is_empty() => {
-                    format!(": expected one of {}", valid.join(", "))
-                }
-                _ => String::new(),
-            };
-            eprintln!("{name}: error: {first}{expected} (see --help)");
-            ExitCode::from(USAGE)
-        }
-    }
-}
-
-/// The first option's environment variable whose value is not UTF-8, with its flag.
-fn non_utf8_env() -> Option<(String, String)> {
-    Args::command().get_arguments().find_map(|arg| {
-        let var = arg.get_env()?;
-        let flag = arg.get_long()?;
-        let bad = std::env::var_os(var).is_some_and(|v| v.to_str().is_none());
-        bad.then(|| (var.to_string_lossy().into_owned(), flag.to_owned()))
-    })
 }

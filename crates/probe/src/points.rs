@@ -1,7 +1,9 @@
 //! Points of the schema in [`crate::schema`], built from measurements.
 
+use std::time::SystemTime;
+
 use probe_metrics::{Point, SinkStats};
-use reqwest_timing::{ErrorClass, TimedError, TimedResponse};
+use reqwest_timing::{ErrorClass, TimedError, TimedResponse, http_version_str};
 
 use crate::scenario::Scenario;
 use crate::schema::{HTTP_ERROR, HTTP_REQUEST, PROBE_ROUND, PROBE_SINK};
@@ -20,10 +22,18 @@ pub fn request(scenario: Scenario, target: &Target, started_ns: i64, r: &TimedRe
         .tag("scenario", scenario.as_str())
         .tag("target", target.name.as_str())
         .tag("domain", target.domain.as_str())
-        .tag("method", "GET")
+        .tag("method", target.request.method.as_str())
         .tag("status", r.status.as_str())
         .tag("reused", if t.reused() { "true" } else { "false" })
         .tag("dns", dns)
+        .tag("http_version", http_version_str(r.version));
+    if let Some(facts) = t.connection.as_ref().and_then(|c| c.tls_facts.as_ref()) {
+        if let Some(version) = facts.version {
+            p = p.tag("tls_version", version.as_str());
+        }
+        p = p.tag("tls_resumed", if facts.resumed { "true" } else { "false" });
+    }
+    p = extra_tags(p, target)
         .field("total_ms", ms(t.total))
         .field("ttfb_ms", ms(t.ttfb))
         .field("body_ms", ms(t.body));
@@ -35,12 +45,28 @@ pub fn request(scenario: Scenario, target: &Target, started_ns: i64, r: &TimedRe
         if let Some(tls) = c.tls {
             p = p.field("tls_ms", ms(tls));
         }
+        let expires = c
+            .tls_facts
+            .as_ref()
+            .and_then(|f| f.cert_expires_in_days(SystemTime::now()));
+        if let Some(days) = expires {
+            p = p.field("cert_expires_in_days", days);
+        }
+        p = p.field("remote_addr", c.remote_addr.to_string());
     }
     if r.url != target.url {
         p = p.field("redirected", true);
     }
     p.field("status_code", i64::from(r.status.as_u16()))
         .field("body_bytes", r.body_bytes as i64)
+}
+
+/// The target's extra tags (from the targets file).
+fn extra_tags(mut p: Point, target: &Target) -> Point {
+    for (k, v) in &target.request.tags {
+        p = p.tag(k.as_str(), v.as_str());
+    }
+    p
 }
 
 /// `http_error` for a failure (or a 4xx/5xx response).
@@ -51,11 +77,12 @@ pub fn error(
     class: ErrorClass,
     elapsed_ms: f64,
 ) -> Point {
-    Point::new(HTTP_ERROR.name, started_ns)
+    let p = Point::new(HTTP_ERROR.name, started_ns)
         .tag("scenario", scenario.as_str())
         .tag("target", target.name.as_str())
         .tag("domain", target.domain.as_str())
-        .tag("error_class", class.as_str())
+        .tag("error_class", class.as_str());
+    extra_tags(p, target)
         .field("count", 1i64)
         .field("elapsed_ms", elapsed_ms)
 }
@@ -92,10 +119,13 @@ pub fn sink(scenario: Scenario, at_ns: i64, kind: &str, stats: SinkStats) -> Poi
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
 
     use probe_metrics::{FieldValue, Point, SinkStats};
-    use reqwest_timing::{ConnectionTiming, DnsPhase, ErrorClass, TimedResponse, Timings};
+    use std::time::{Duration, SystemTime};
+
+    use reqwest_timing::{
+        ConnectionTiming, DnsPhase, ErrorClass, TimedResponse, Timings, TlsFacts, TlsVersion,
+    };
 
     use super::*;
     use crate::schema::{self, Measurement};
@@ -119,6 +149,7 @@ mod tests {
                 FieldValue::Float(_) => "float",
                 FieldValue::Integer(_) => "integer",
                 FieldValue::Boolean(_) => "boolean",
+                FieldValue::String(_) => "string",
                 other => panic!("{key}: unexpected {other:?}"),
             };
             assert_eq!(kind, declared.kind, "{}.{key}", m.name);
@@ -143,31 +174,35 @@ mod tests {
     }
 
     fn response(connection: Option<ConnectionTiming>, url: &str) -> TimedResponse {
-        TimedResponse {
-            status: reqwest::StatusCode::OK,
-            headers: Default::default(),
-            url: url.parse().unwrap(),
-            body_bytes: 381,
-            timings: Timings {
-                connection,
-                ttfb: ms(20),
-                body: ms(1),
-                total: ms(60),
-            },
-        }
+        let timings = Timings::new(ms(20), ms(1), ms(60));
+        let timings = match connection {
+            Some(c) => timings.with_connection(c),
+            None => timings,
+        };
+        TimedResponse::new(
+            reqwest::StatusCode::OK,
+            url.parse().unwrap(),
+            reqwest::Version::HTTP_11,
+            timings,
+        )
+        .with_body_bytes(381)
     }
 
     #[test]
     fn points_follow_the_schema() {
         let target: Target = "api=https://example.com/x".parse().unwrap();
-        let new_connection = ConnectionTiming {
-            dns: DnsPhase::Lookup(ms(1)),
-            connect: ms(2),
-            tls: Some(ms(30)),
-            setup: ms(34),
-            local_addr: ([127, 0, 0, 1], 40000).into(),
-            remote_addr: ([127, 0, 0, 1], 443).into(),
-        };
+        let new_connection = ConnectionTiming::new(
+            DnsPhase::Lookup(ms(1)),
+            ms(2),
+            ms(34),
+            ([127, 0, 0, 1], 40000).into(),
+            ([127, 0, 0, 1], 443).into(),
+        )
+        .with_tls(
+            ms(30),
+            TlsFacts::new(Some(TlsVersion::Tls13), false)
+                .with_cert_not_after(SystemTime::now() + Duration::from_secs(20 * 86_400)),
+        );
         let s = Scenario::SyncFresh;
         let fresh = request(
             s,
@@ -178,16 +213,29 @@ mod tests {
         conforms(&fresh, &schema::HTTP_REQUEST);
         assert_eq!(
             fresh.fields().count(),
-            8,
-            "every phase of a new HTTPS connection"
+            10,
+            "every phase and fact of a new HTTPS connection"
         );
+        let tag = |p: &Point, k: &str| p.tags().find(|(t, _)| *t == k).map(|(_, v)| v.to_owned());
+        assert_eq!(tag(&fresh, "tls_version").as_deref(), Some("1.3"));
+        assert_eq!(tag(&fresh, "tls_resumed").as_deref(), Some("false"));
+        assert_eq!(tag(&fresh, "http_version").as_deref(), Some("1.1"));
+        let days = fresh.fields().find(|(k, _)| *k == "cert_expires_in_days");
+        assert!(matches!(days, Some((_, FieldValue::Float(d))) if (d - 20.0).abs() < 0.01));
         let reused = request(s, &target, 1, &response(None, "https://example.com/x"));
         conforms(&reused, &schema::HTTP_REQUEST);
-        assert!(
-            reused
-                .fields()
-                .all(|(k, _)| !["dns_ms", "connect_ms", "tls_ms", "redirected"].contains(&k))
-        );
+        assert!(reused.fields().all(|(k, _)| {
+            ![
+                "dns_ms",
+                "connect_ms",
+                "tls_ms",
+                "redirected",
+                "remote_addr",
+                "cert_expires_in_days",
+            ]
+            .contains(&k)
+        }));
+        assert!(reused.tags().all(|(k, _)| !k.starts_with("tls_")));
         let redirected = request(s, &target, 1, &response(None, "https://example.com/y"));
         conforms(&redirected, &schema::HTTP_REQUEST);
         assert!(redirected.fields().any(|(k, _)| k == "redirected"));

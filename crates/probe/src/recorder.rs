@@ -1,34 +1,18 @@
 //! Turns each result into points, logs failures and keeps the counts.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use probe_metrics::{Point, Sink, now_ns};
-use reqwest_timing::{ErrorClass, TimedError, TimedResponse};
+use reqwest_timing::ErrorClass;
 
 use crate::log::Log;
 use crate::points;
+use crate::request::Reply;
 use crate::scenario::Scenario;
 use crate::schema::LOCATION_TAG;
+use crate::summary::{Counts, Summary};
 use crate::target::Target;
-
-/// Points handed to the sink, per measurement.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Counts {
-    /// Rounds completed.
-    pub rounds: u64,
-    /// Requests made.
-    pub requests: u64,
-    /// Requests that failed or got 4xx/5xx.
-    pub errors: u64,
-    /// `http_request` points.
-    pub http_request: u64,
-    /// `http_error` points.
-    pub http_error: u64,
-    /// `probe_round` points.
-    pub probe_round: u64,
-    /// `probe_sink` points.
-    pub probe_sink: u64,
-}
 
 /// Records the results of one probe.
 pub struct Recorder {
@@ -37,14 +21,15 @@ pub struct Recorder {
     sink: Sink,
     log: Log,
     counts: Counts,
+    summary_json: Option<PathBuf>,
 }
 
 /// The outcome of one request, for the round's count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// A 1xx-3xx response.
+    /// A response as expected (by default 2xx or 3xx).
     Ok,
-    /// A failure or a 4xx/5xx response.
+    /// A failure or a response not as expected.
     Error,
 }
 
@@ -55,9 +40,15 @@ impl Recorder {
             scenario,
             location,
             sink,
-            log: Log::new(scenario.binary()),
+            log: Log::new(),
+            summary_json: None,
             counts: Counts::default(),
         }
+    }
+
+    /// Writes the [`Summary`] to `path` at [`Recorder::finish`].
+    pub fn summary_to(&mut self, path: Option<PathBuf>) {
+        self.summary_json = path;
     }
 
     /// The log.
@@ -72,18 +63,15 @@ impl Recorder {
     }
 
     /// Records one request that started at `started_ns`.
-    pub fn request(
-        &mut self,
-        target: &Target,
-        started_ns: i64,
-        result: &Result<TimedResponse, TimedError>,
-    ) -> Outcome {
+    pub fn request(&mut self, target: &Target, started_ns: i64, result: &Reply) -> Outcome {
         self.counts.requests += 1;
         let outcome = match result {
-            Ok(response) => {
+            Ok(answer) => {
+                let response = &answer.response;
+                let expect = &target.request.expect;
                 self.send(points::request(self.scenario, target, started_ns, response));
                 self.counts.http_request += 1;
-                match ErrorClass::from_status(response.status) {
+                match expect.check(response.status, answer.body.as_deref()) {
                     None => Outcome::Ok,
                     Some(class) => {
                         let total_ms = response.timings.total.as_secs_f64() * 1e3;
@@ -95,8 +83,15 @@ impl Recorder {
                             total_ms,
                         ));
                         self.counts.http_error += 1;
+                        let why = match class {
+                            ErrorClass::Expect if expect.status_ok(response.status) => {
+                                " (body does not match expect_body)"
+                            }
+                            ErrorClass::Expect => " (not in expect_status)",
+                            _ => "",
+                        };
                         let message =
-                            format!("{class}: {} after {total_ms:.1} ms", response.status);
+                            format!("{class}: {}{why} after {total_ms:.1} ms", response.status);
                         self.log.failure(&label(target), class.as_str(), message);
                         Outcome::Error
                     }
@@ -141,7 +136,8 @@ impl Recorder {
         self.counts.probe_sink += 1;
     }
 
-    /// Flushes the sink (at most `deadline`) and prints the summary line.
+    /// Flushes the sink (at most `deadline`), logs the `done:` line and
+    /// writes the summary file if one was asked for.
     pub fn finish(self, deadline: Duration) -> Counts {
         let kind = self.sink.kind();
         let stats = self.sink.shutdown(deadline);
@@ -150,6 +146,12 @@ impl Recorder {
             "done: rounds={} requests={} errors={} points http_request={} http_error={} probe_round={} probe_sink={} sink={kind} sent={} dropped={} resent={}",
             c.rounds, c.requests, c.errors, c.http_request, c.http_error, c.probe_round, c.probe_sink, stats.sent, stats.dropped, stats.resent
         ));
+        if let Some(path) = &self.summary_json {
+            let summary = Summary::new(self.scenario, c, kind, stats);
+            if let Err(e) = summary.write(path) {
+                tracing::error!("summary not written: {e}");
+            }
+        }
         c
     }
 }

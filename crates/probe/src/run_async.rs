@@ -5,23 +5,14 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use probe_metrics::now_ns;
-use reqwest_timing::Instrumentation;
 
 use crate::concurrency::{SPREAD_SHARE, bounded};
 use crate::config::Config;
 use crate::recorder::Outcome;
+use crate::reload::Reload;
+use crate::request::AsyncClients;
 use crate::run_common::{FLUSH_DEADLINE, Start, warm_up_done};
 use crate::schedule::Schedule;
-
-fn client(config: &Config) -> anyhow::Result<(Instrumentation, reqwest::Client)> {
-    let timing = Instrumentation::new(config.policy, &config.tls)?;
-    let builder = reqwest::Client::builder()
-        .timeout(config.timeout)
-        .connect_timeout(config.timeout)
-        .user_agent(crate::USER_AGENT);
-    let client = timing.apply(builder).build()?;
-    Ok((timing, client))
-}
 
 pub(crate) fn run(config: &Config) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -32,13 +23,14 @@ pub(crate) fn run(config: &Config) -> anyhow::Result<()> {
 
 async fn probe(config: &Config) -> anyhow::Result<()> {
     let Start { stop, mut recorder } = Start::new(config)?;
+    let reload = Reload::install()?;
+    let mut targets = config.targets.clone();
     {
-        let (timing, client) = client(config)?;
-        let timeout = config.timeout;
+        let clients = AsyncClients::new(config, &targets)?;
         // Bounded like the rounds: a burst of every target at once is what
         // `--concurrency` exists to avoid.
-        let mut warm_up = bounded(&config.targets, config.concurrency, Duration::ZERO, |t| {
-            let send = timing.send(client.get(t.url.clone()).timeout(timeout));
+        let mut warm_up = bounded(&targets, config.concurrency, Duration::ZERO, |t| {
+            let send = clients.send(config, t);
             async move { (t, send.await) }
         });
         let log = recorder.log();
@@ -58,12 +50,18 @@ async fn probe(config: &Config) -> anyhow::Result<()> {
     if !stop.requested() {
         warm_up_done(&recorder);
     }
-    let (timing, client) = client(config)?;
+    let mut clients = AsyncClients::new(config, &targets)?;
     let mut round = 0u64;
     let mut schedule = Schedule::new(config.interval);
     let stopped = stop.wait();
     tokio::pin!(stopped);
     'rounds: while !stop.requested() && config.rounds.is_none_or(|n| round < n) {
+        // A reload whose clients cannot be built (CA file missing) keeps the old targets.
+        if let Some(new) = reload.poll(config, &targets, recorder.log(), |new| {
+            clients.cover(config, new)
+        }) {
+            targets = new;
+        }
         round += 1;
         let started = Instant::now();
         let started_ns = now_ns();
@@ -72,15 +70,11 @@ async fn probe(config: &Config) -> anyhow::Result<()> {
         } else {
             Duration::ZERO
         };
-        let mut requests = bounded(&config.targets, config.concurrency, spread_over, |target| {
-            let timing = &timing;
-            let client = &client;
+        let mut requests = bounded(&targets, config.concurrency, spread_over, |target| {
+            let clients = &clients;
             async move {
                 let request_ns = now_ns();
-                // Same per-request bound as the sync probes: setup, headers and body.
-                let result = timing
-                    .send(client.get(target.url.clone()).timeout(config.timeout))
-                    .await;
+                let result = clients.send(config, target).await;
                 (target, request_ns, result)
             }
         });
@@ -108,7 +102,7 @@ async fn probe(config: &Config) -> anyhow::Result<()> {
         recorder.round(
             started_ns,
             elapsed,
-            config.targets.len() as u64,
+            targets.len() as u64,
             errors,
             after.overrun,
         );
@@ -116,7 +110,7 @@ async fn probe(config: &Config) -> anyhow::Result<()> {
             break;
         }
     }
-    drop(client);
+    drop(clients);
     recorder.finish(FLUSH_DEADLINE);
     Ok(())
 }

@@ -19,14 +19,9 @@ pub(crate) struct Start {
 impl Start {
     pub(crate) fn new(config: &Config) -> anyhow::Result<Self> {
         let stop = Stop::install()?;
-        let sink = Sink::start(
-            config.sink.clone(),
-            SinkOptions {
-                log_prefix: config.scenario.binary().to_owned(),
-                ..SinkOptions::default()
-            },
-        )?;
-        let recorder = Recorder::new(config.scenario, config.location.clone(), sink);
+        let sink = Sink::start(config.sink.clone(), SinkOptions::default())?;
+        let mut recorder = Recorder::new(config.scenario, config.location.clone(), sink);
+        recorder.summary_to(config.summary_json.clone());
         let rounds = config
             .rounds
             .map_or_else(|| "until stopped".to_owned(), |n| plural(n, "round"));

@@ -10,43 +10,50 @@ use std::time::{Duration, Instant};
 
 use anyhow::bail;
 use probe_metrics::now_ns;
-use reqwest_timing::{Instrumentation, TimedError, TimedResponse};
-use url::Url;
 
 use crate::config::Config;
+use crate::http_mode::HttpMode;
 use crate::recorder::Outcome;
+use crate::reload::Reload;
+use crate::request::{BlockingClients, Reply};
 use crate::run_common::{FLUSH_DEADLINE, Start, warm_up_done};
 use crate::schedule::Schedule;
 use crate::stop::Stop;
+use crate::target::Target;
 
 /// How often a wait for a request looks at the stop flag.
 const POLL: Duration = Duration::from_millis(20);
 
-type Result_ = Result<TimedResponse, TimedError>;
+/// Work for the request thread.
+enum Job {
+    /// A target's request with its HTTP version and time limit.
+    Request(Box<Target>, HttpMode, Duration),
+    /// Build the clients for these HTTP versions (a reload's new targets).
+    Cover(Vec<HttpMode>),
+}
 
-/// One blocking client on its own thread, serving one request at a time.
+/// Blocking clients on their own thread, serving one request at a time.
 struct Worker {
-    jobs: mpsc::Sender<Url>,
-    done: mpsc::Receiver<Result_>,
+    jobs: mpsc::Sender<Job>,
+    /// A request's reply (`Some`), or a cover's success (`None`).
+    done: mpsc::Receiver<anyhow::Result<Option<Reply>>>,
 }
 
 impl Worker {
     fn start(config: &Config) -> anyhow::Result<Self> {
-        let timing = Instrumentation::new(config.policy, &config.tls)?;
-        let builder = reqwest::blocking::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout)
-            .user_agent(crate::USER_AGENT);
-        let client = timing.apply_blocking(builder).build()?;
-        let timeout = config.timeout;
-        let (jobs, job_rx) = mpsc::channel::<Url>();
+        let mut clients = BlockingClients::new(config);
+        let (jobs, job_rx) = mpsc::channel::<Job>();
         let (done_tx, done) = mpsc::channel();
         thread::Builder::new()
             .name("requests".into())
             .spawn(move || {
-                for url in job_rx {
-                    // A per-request timeout bounds body and all (the client's bounds each read).
-                    let result = timing.send_blocking(client.get(url).timeout(timeout));
+                for job in job_rx {
+                    let result = match job {
+                        Job::Request(target, mode, timeout) => {
+                            clients.send(&target, mode, timeout).map(Some)
+                        }
+                        Job::Cover(modes) => clients.cover(&modes).map(|()| None),
+                    };
                     if done_tx.send(result).is_err() {
                         break;
                     }
@@ -55,14 +62,37 @@ impl Worker {
         Ok(Self { jobs, done })
     }
 
-    /// The outcome of a request to `url`, or `None` when a stop signal came first.
-    fn request(&self, url: &Url, stop: &Stop) -> anyhow::Result<Option<Result_>> {
-        if self.jobs.send(url.clone()).is_err() {
+    /// Builds the clients `targets` need; an error leaves the current ones.
+    fn cover(&self, config: &Config, targets: &[Target]) -> anyhow::Result<()> {
+        let modes = targets.iter().map(|t| config.http_of(t)).collect();
+        if self.jobs.send(Job::Cover(modes)).is_err() {
+            bail!("the request thread ended");
+        }
+        match self.done.recv() {
+            Ok(result) => result.map(drop),
+            Err(_) => bail!("the request thread ended"),
+        }
+    }
+
+    /// The outcome of `target`'s request, or `None` when a stop signal came first.
+    fn request(
+        &self,
+        config: &Config,
+        target: &Target,
+        stop: &Stop,
+    ) -> anyhow::Result<Option<Reply>> {
+        let job = Job::Request(
+            Box::new(target.clone()),
+            config.http_of(target),
+            config.timeout_of(target),
+        );
+        if self.jobs.send(job).is_err() {
             bail!("the request thread ended");
         }
         loop {
             match self.done.recv_timeout(POLL) {
-                Ok(result) => return Ok(Some(result)),
+                // A request job always replies `Some`.
+                Ok(result) => return result,
                 Err(RecvTimeoutError::Timeout) if stop.requested() => return Ok(None),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => bail!("the request thread ended"),
@@ -73,12 +103,14 @@ impl Worker {
 
 pub(crate) fn run(config: &Config) -> anyhow::Result<()> {
     let Start { stop, mut recorder } = Start::new(config)?;
+    let reload = Reload::install()?;
+    let mut targets = config.targets.clone();
     // One unreported round on a throwaway client of the same kind pays the
     // one-time process costs (TLS provider, runtime thread, first lookup).
     {
         let warm_up = Worker::start(config)?;
-        for target in &config.targets {
-            match warm_up.request(&target.url, &stop)? {
+        for target in &targets {
+            match warm_up.request(config, target, &stop)? {
                 None => break,
                 Some(Ok(_)) => {}
                 Some(Err(e)) => recorder
@@ -94,13 +126,19 @@ pub(crate) fn run(config: &Config) -> anyhow::Result<()> {
     let mut round = 0u64;
     let mut schedule = Schedule::new(config.interval);
     'rounds: while !stop.requested() && config.rounds.is_none_or(|n| round < n) {
+        // A reload whose clients cannot be built (CA file missing) keeps the old targets.
+        if let Some(new) = reload.poll(config, &targets, recorder.log(), |new| {
+            worker.cover(config, new)
+        }) {
+            targets = new;
+        }
         round += 1;
         let started = Instant::now();
         let started_ns = now_ns();
         let mut errors = 0u64;
-        for target in &config.targets {
+        for target in &targets {
             let request_ns = now_ns();
-            let Some(result) = worker.request(&target.url, &stop)? else {
+            let Some(result) = worker.request(config, target, &stop)? else {
                 break 'rounds;
             };
             if recorder.request(target, request_ns, &result) == Outcome::Error {
@@ -115,7 +153,7 @@ pub(crate) fn run(config: &Config) -> anyhow::Result<()> {
         recorder.round(
             started_ns,
             elapsed,
-            config.targets.len() as u64,
+            targets.len() as u64,
             errors,
             after.overrun,
         );

@@ -7,7 +7,8 @@
 pub struct Key {
     /// The key.
     pub name: &'static str,
-    /// Line protocol type of a field (`float`, `integer`); `tag` for tags.
+    /// Line protocol type of a field (`float`, `integer`, `boolean`,
+    /// `string`); `tag` for tags.
     pub kind: &'static str,
     /// `always` or when it is present.
     pub presence: &'static str,
@@ -37,6 +38,15 @@ const fn tag(name: &'static str, about: &'static str) -> Key {
     }
 }
 
+const fn tag_when(name: &'static str, presence: &'static str, about: &'static str) -> Key {
+    Key {
+        name,
+        kind: "tag",
+        presence,
+        about,
+    }
+}
+
 const fn field(
     name: &'static str,
     kind: &'static str,
@@ -57,15 +67,38 @@ const SCENARIO: Key = tag(
 );
 const TARGET: Key = tag(
     "target",
-    "the target's name (`NAME=URL`), else the URL's host",
+    "the target's name (`NAME=URL`), else the URL's host; for service calls the `CallTarget` set on the request, else the URL's host",
+);
+/// `scenario` on the points a service writes about its calls is absent.
+const SCENARIO_OF_PROBES: Key = tag_when(
+    "scenario",
+    "probe points",
+    "`sync-fresh`, `sync-reused`, `async-fresh` or `async-reused`",
+);
+const SOURCE: Key = tag_when(
+    "source",
+    "service calls",
+    "`app`: a call a service made through the `reqwest-timing` middleware, reported by `probe_metrics::SinkReporter` (probe points have `scenario` instead)",
+);
+const CLIENT: Key = tag_when(
+    "client",
+    "service calls",
+    "the calling service's name, e.g. `example-app`",
 );
 const DOMAIN: Key = tag("domain", "the URL's host");
 
-/// The key of the tag every point carries (added by the recorder).
+/// The key of the tag every probe point carries (added by the recorder).
 pub const LOCATION_TAG: &str = "location";
 const LOCATION: Key = tag(
     LOCATION_TAG,
     "where the probe runs: `--location` (`PROBE_LOCATION`), by default the host name",
+);
+/// `location` on `http_request`/`http_error`: service calls carry none
+/// (`SinkReporter` writes what the service knows, not where a probe runs).
+const LOCATION_OF_PROBES: Key = tag_when(
+    LOCATION_TAG,
+    "probe points",
+    "where the probe runs: `--location` (`PROBE_LOCATION`), by default the host name; service calls (`source=app`) carry none",
 );
 
 /// `http_request`: one point per request that got a response.
@@ -73,8 +106,10 @@ pub const HTTP_REQUEST: Measurement = Measurement {
     name: "http_request",
     about: "one point per request that got a response (4xx and 5xx included)",
     tags: &[
-        SCENARIO,
-        LOCATION,
+        SCENARIO_OF_PROBES,
+        LOCATION_OF_PROBES,
+        SOURCE,
+        CLIENT,
         TARGET,
         DOMAIN,
         tag("method", "HTTP method, e.g. `GET`"),
@@ -86,6 +121,20 @@ pub const HTTP_REQUEST: Measurement = Measurement {
         tag(
             "dns",
             "`lookup` (resolver asked), `cached` (TTL cache hit) or `none` (no resolution: reused connection or IP-literal host)",
+        ),
+        tag(
+            "http_version",
+            "HTTP version of the response: `1.1` or `2` (`--http`, `http` in the targets file)",
+        ),
+        tag_when(
+            "tls_version",
+            "new HTTPS connection",
+            "negotiated TLS version: `1.2` or `1.3`",
+        ),
+        tag_when(
+            "tls_resumed",
+            "new HTTPS connection",
+            "`true` when the handshake resumed an earlier session (reused probes only; cheaper, no certificate sent), else `false`",
         ),
     ],
     fields: &[
@@ -118,7 +167,19 @@ pub const HTTP_REQUEST: Measurement = Measurement {
             "tls_ms",
             "float",
             "new HTTPS connection",
-            "TLS handshake (ClientHello to handshake end)",
+            "TLS handshake (ClientHello to handshake end; the probe's reading of the certificate chain is taken off)",
+        ),
+        field(
+            "cert_expires_in_days",
+            "float",
+            "new HTTPS connection with a full handshake",
+            "days until the earliest `notAfter` of the certificate chain the server presented (negative once expired)",
+        ),
+        field(
+            "remote_addr",
+            "string",
+            "new connection",
+            "server address and port that DNS and connect chose, e.g. `10.0.0.7:443`",
         ),
         field(
             "redirected",
@@ -128,21 +189,29 @@ pub const HTTP_REQUEST: Measurement = Measurement {
         ),
         field("status_code", "integer", "always", "status code"),
         field("body_bytes", "integer", "always", "body bytes received"),
+        field(
+            "body_complete",
+            "boolean",
+            "service calls",
+            "`false` when the service dropped the response before its body ended, or the body failed (then `body_ms` and `total_ms` stop there)",
+        ),
     ],
 };
 
 /// `http_error`: one point per failed request.
 pub const HTTP_ERROR: Measurement = Measurement {
     name: "http_error",
-    about: "one point per failed request; a 4xx/5xx response also has its `http_request` point",
+    about: "one point per failed request; a response that broke an expectation (by default a 4xx/5xx) also has its `http_request` point",
     tags: &[
-        SCENARIO,
-        LOCATION,
+        SCENARIO_OF_PROBES,
+        LOCATION_OF_PROBES,
+        SOURCE,
+        CLIENT,
         TARGET,
         DOMAIN,
         tag(
             "error_class",
-            "`dns`, `connect`, `tls`, `timeout`, `http_4xx`, `http_5xx`, `body`, `redirect` or `other`",
+            "`dns`, `connect`, `tls`, `timeout`, `http_4xx`, `http_5xx`, `body`, `redirect`, `expect` (a 1xx–3xx status the target does not expect, or a body not matching its expected-body regex) or `other`",
         ),
     ],
     fields: &[
@@ -168,7 +237,7 @@ pub const PROBE_ROUND: Measurement = Measurement {
             "errors",
             "integer",
             "always",
-            "requests that failed or got 4xx/5xx",
+            "requests that failed or whose response broke an expectation (by default 4xx/5xx)",
         ),
         field(
             "overrun_ms",
@@ -241,7 +310,9 @@ pub fn markdown() -> String {
          `UPDATE_DOCS=1 cargo test -p probe schema` rewrites this file).\n\n\
          Every point is InfluxDB line protocol with a nanosecond timestamp: the start of the \
          request, or of the round. Times are milliseconds as floats. A phase that did not \
-         happen on a request (reused connection, plain HTTP, IP-literal host) is absent, not zero.\n",
+         happen on a request (reused connection, plain HTTP, IP-literal host) is absent, not zero. \
+         Targets from a targets file may add their own tags (`tags = {...}`) to `http_request` \
+         and `http_error`; they never reuse a key listed here.\n",
     );
     for m in ALL {
         out.push_str(&format!(

@@ -219,3 +219,39 @@ fn a_failing_target_does_not_stop_the_healthy_one() {
         }
     }
 }
+
+/// Credentials in the InfluxDB URL never reach the logs: not in the startup
+/// line, not in the sink's retry and drop lines.
+#[test]
+fn influx_url_credentials_stay_out_of_the_logs() {
+    let port = closed_port();
+    let url = format!("http://probe-user:s3cret-pw@127.0.0.1:{port}");
+    let target = format!("http://127.0.0.1:{}/", closed_port());
+    let run = probe(
+        Bin::SyncFresh,
+        &[
+            "--sink",
+            "influxdb",
+            "--influx-url",
+            &url,
+            "--influx-org",
+            "o",
+            "--influx-bucket",
+            "b",
+            "--influx-token",
+            "t",
+            "--rounds",
+            "1",
+            &target,
+        ],
+    );
+    let shown = format!("127.0.0.1:{port}");
+    let lines: Vec<&str> = run.stderr_lines();
+    assert!(
+        lines.iter().filter(|l| l.contains(&shown)).count() >= 2,
+        "the startup line and a sink line name the URL:\n{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("s3cret-pw"), "{}", run.stderr);
+    assert!(!run.stderr.contains("probe-user"), "{}", run.stderr);
+}

@@ -26,13 +26,16 @@ pub enum ErrorClass {
     Body,
     /// Too many redirects, or a redirect loop.
     Redirect,
+    /// The response broke an expectation of the caller: an unexpected
+    /// 1xx/2xx/3xx status, or a body that does not match.
+    Expect,
     /// Anything else.
     Other,
 }
 
 impl ErrorClass {
     /// Every class, in tag order.
-    pub const ALL: [ErrorClass; 9] = [
+    pub const ALL: [ErrorClass; 10] = [
         Self::Dns,
         Self::Connect,
         Self::Tls,
@@ -41,11 +44,12 @@ impl ErrorClass {
         Self::Http5xx,
         Self::Body,
         Self::Redirect,
+        Self::Expect,
         Self::Other,
     ];
 
     /// The tag value: `dns`, `connect`, `tls`, `timeout`, `http_4xx`,
-    /// `http_5xx`, `body`, `redirect` or `other`.
+    /// `http_5xx`, `body`, `redirect`, `expect` or `other`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Dns => "dns",
@@ -56,6 +60,7 @@ impl ErrorClass {
             Self::Http5xx => "http_5xx",
             Self::Body => "body",
             Self::Redirect => "redirect",
+            Self::Expect => "expect",
             Self::Other => "other",
         }
     }
@@ -92,6 +97,7 @@ impl ErrorClass {
         }
     }
 
+    #[cfg(feature = "blocking")]
     /// Classifies an error raised while reading a blocking response body.
     pub(crate) fn of_body_read(error: &std::io::Error) -> Self {
         if error.kind() == std::io::ErrorKind::TimedOut {

@@ -10,7 +10,7 @@ use std::time::Instant;
 use hyper_util::client::legacy::connect::{Connection, HttpInfo};
 use tower::{Layer, Service};
 
-use crate::recorder::{CURRENT, Progress, Recorder};
+use crate::recorder::{CURRENT, OpenConnection, Progress, Recorder};
 
 #[derive(Clone, Debug)]
 pub(crate) struct TimingLayer {
@@ -64,7 +64,8 @@ where
             let mut extensions = http::Extensions::new();
             conn.connected().get_extras(&mut extensions);
             if let Some(info) = extensions.get::<HttpInfo>() {
-                recorder.opened(progress.finish(ready, info.local_addr(), info.remote_addr()));
+                let timing = progress.finish(ready, info.local_addr(), info.remote_addr());
+                recorder.opened(OpenConnection::new(ready, timing));
             }
             Ok(conn)
         })

@@ -18,24 +18,41 @@
 //! # Ok(()) }
 //! ```
 //!
+//! In a service, the `middleware` feature adds `TimingMiddleware` for
+//! `reqwest_middleware::ClientWithMiddleware`: responses come back as usual,
+//! and each call's [`CallRecord`] goes to a [`Reporter`] when its body is
+//! done. See the crate README for both ways, features and TLS options.
+//!
 //! How it works: a DNS resolver, a tower layer around reqwest's connector and a
 //! wrapper around the rustls session store record when each step of a *new*
-//! connection starts and ends, keyed by the connection's local address. After
-//! the response headers arrive, the response's local address tells which
-//! connection served it.
+//! connection starts and ends, keyed by the connection's (local, remote)
+//! address pair. After the response headers arrive, the response's address
+//! pair tells which connection served it. HTTP/1.1 and HTTP/2 (ALPN over TLS, prior knowledge
+//! on `http://`, see [`HttpVersionPolicy`]) work alike: the first response
+//! that waited for a new connection reports its setup, every other stream on
+//! it is reused. On new TLS connections a wrapped certificate verifier and a
+//! key-log hook tell the TLS version, whether the session was resumed and the
+//! chain's earliest expiry ([`TlsFacts`]).
 
+mod cert;
 mod classify;
 mod layer;
+#[cfg(feature = "middleware")]
+mod middleware;
 mod recorder;
+mod report;
 mod resolver;
 mod send;
 mod timings;
 mod tls;
 
 pub use classify::ErrorClass;
+#[cfg(feature = "middleware")]
+pub use middleware::TimingMiddleware;
+pub use report::{CallRecord, CallTarget, Reporter};
 pub use send::{TimedError, TimedResponse};
-pub use timings::{ConnectionTiming, DnsPhase, Timings};
-pub use tls::{TlsError, TlsOptions, check_ca_file, rustls_config};
+pub use timings::{ConnectionTiming, DnsPhase, Timings, TlsFacts, TlsVersion, http_version_str};
+pub use tls::{TlsError, TlsOptions, earliest_not_after, rustls_config};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,8 +61,10 @@ use layer::TimingLayer;
 use recorder::Recorder;
 use resolver::TimingResolver;
 
-/// Which connection costs a client may amortise between requests.
+/// Which connection costs a client may amortise between requests. Start from
+/// [`fresh`](Self::fresh) or [`reused`](Self::reused) and set fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ConnectionPolicy {
     /// Keep idle connections for later requests (keep-alive pool).
     pub keep_alive: bool,
@@ -77,8 +96,33 @@ impl ConnectionPolicy {
     }
 }
 
+/// Which HTTP versions a client speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum HttpVersionPolicy {
+    /// HTTP/2 when the server offers it by ALPN (TLS only), else HTTP/1.1.
+    #[default]
+    Auto,
+    /// HTTP/1.1 only (ALPN `http/1.1`).
+    Http1,
+    /// HTTP/2 only: ALPN `h2` over TLS, prior knowledge on `http://`.
+    Http2,
+}
+
+impl HttpVersionPolicy {
+    /// The ALPN protocols the client offers.
+    fn alpn(self) -> Vec<Vec<u8>> {
+        match self {
+            Self::Auto => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+            Self::Http1 => vec![b"http/1.1".to_vec()],
+            Self::Http2 => vec![b"h2".to_vec()],
+        }
+    }
+}
+
 /// Errors building an [`Instrumentation`].
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The TLS configuration could not be built.
     #[error(transparent)]
@@ -97,12 +141,14 @@ pub struct Instrumentation {
     resolver: Arc<TimingResolver>,
     tls: rustls::ClientConfig,
     policy: ConnectionPolicy,
+    http: HttpVersionPolicy,
 }
 
 impl std::fmt::Debug for Instrumentation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Instrumentation")
             .field("policy", &self.policy)
+            .field("http", &self.http)
             .finish_non_exhaustive()
     }
 }
@@ -119,7 +165,29 @@ impl Instrumentation {
             resolver,
             tls,
             policy,
+            http: HttpVersionPolicy::default(),
         })
+    }
+
+    /// Sets which HTTP versions the clients built with [`apply`](Self::apply)
+    /// speak ([`HttpVersionPolicy::Auto`] by default). With HTTP/2 the
+    /// requests to one host share one connection as concurrent streams; the
+    /// reuse flag stays exact per request.
+    pub fn with_http(mut self, http: HttpVersionPolicy) -> Self {
+        self.http = http;
+        self
+    }
+
+    /// The HTTP version policy.
+    pub fn http(&self) -> HttpVersionPolicy {
+        self.http
+    }
+
+    /// The TLS configuration with this policy's ALPN protocols.
+    fn tls_config(&self) -> rustls::ClientConfig {
+        let mut tls = self.tls.clone();
+        tls.alpn_protocols = self.http.alpn();
+        tls
     }
 
     /// The connection policy this instrumentation was built with.
@@ -135,10 +203,14 @@ impl Instrumentation {
         let builder = builder
             .dns_resolver(self.resolver.clone())
             .connector_layer(TimingLayer::new(self.recorder.clone()))
-            .tls_backend_preconfigured(self.tls.clone())
+            .tls_backend_preconfigured(self.tls_config())
             .no_proxy()
-            .retry(reqwest::retry::never())
-            .http1_only();
+            .retry(reqwest::retry::never());
+        let builder = match self.http {
+            HttpVersionPolicy::Auto => builder,
+            HttpVersionPolicy::Http1 => builder.http1_only(),
+            HttpVersionPolicy::Http2 => builder.http2_prior_knowledge(),
+        };
         if self.policy.keep_alive {
             builder
         } else {
@@ -146,6 +218,7 @@ impl Instrumentation {
         }
     }
 
+    #[cfg(feature = "blocking")]
     /// Same as [`apply`](Self::apply) for `reqwest::blocking`.
     pub fn apply_blocking(
         &self,
@@ -154,10 +227,14 @@ impl Instrumentation {
         let builder = builder
             .dns_resolver(self.resolver.clone())
             .connector_layer(TimingLayer::new(self.recorder.clone()))
-            .tls_backend_preconfigured(self.tls.clone())
+            .tls_backend_preconfigured(self.tls_config())
             .no_proxy()
-            .retry(reqwest::retry::never())
-            .http1_only();
+            .retry(reqwest::retry::never());
+        let builder = match self.http {
+            HttpVersionPolicy::Auto => builder,
+            HttpVersionPolicy::Http1 => builder.http1_only(),
+            HttpVersionPolicy::Http2 => builder.http2_prior_knowledge(),
+        };
         if self.policy.keep_alive {
             builder
         } else {

@@ -30,6 +30,16 @@ fn check_error(url: &str, expected: ErrorClass, result: Result<TimedResponse, Ti
     let error = result.expect_err(url);
     assert_eq!(error.class, expected, "{url}: {error}");
     assert!(!error.message.is_empty());
+    // The cause is kept: the reqwest error (or the io error of a blocking body read).
+    let cause = std::error::Error::source(&error).expect("a cause");
+    assert!(
+        cause.is::<reqwest::Error>() || cause.is::<std::io::Error>(),
+        "{cause:?}"
+    );
+    assert!(
+        !cause.to_string().contains(url) || url.is_empty(),
+        "no URL in the cause"
+    );
     assert!(
         error
             .to_string()

@@ -22,7 +22,7 @@ use anyhow::{Context, bail, ensure};
 use stack_tests::influxdb::InfluxServer;
 use stack_tests::telegraf::{self, Settings, Telegraf};
 use stack_tests::tools::require_tools;
-use stack_tests::workspace::parse_done_line;
+use stack_tests::workspace::SummaryFile;
 
 const DB: &str = "probes";
 const HISTOGRAM_PERIOD: Duration = Duration::from_secs(30);
@@ -127,8 +127,10 @@ fn run_probe(
     }
     .to_string();
     let rounds = rounds.as_str();
+    let summary = SummaryFile::new()?;
     let mut cmd = Command::new(bin_dir().join(probe));
-    cmd.args(["--sink", "telegraf", "--telegraf", &sink_url])
+    cmd.arg(summary.arg())
+        .args(["--sink", "telegraf", "--telegraf", &sink_url])
         .args([
             "--rounds",
             rounds,
@@ -142,6 +144,7 @@ fn run_probe(
         .args(&targets)
         .env_remove("PROBE_TARGETS")
         .env_remove("PROBE_CONCURRENCY")
+        .env_remove("PROBE_TARGETS_FILE")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -176,14 +179,14 @@ fn run_probe(
     let status = child.wait()?;
     let stderr = reader.join().unwrap_or_default();
     ensure!(status.success(), "{probe} {n}: {status}: {stderr}");
-    let done = parse_done_line(&stderr)?;
-    let get = |k: &str| -> u64 { done.get(k).and_then(|v| v.parse().ok()).unwrap_or(0) };
-    let sent = get("http_request") + get("http_error") + get("probe_round") + get("probe_sink");
+    let done = summary.read()?;
+    let c = done.counts;
+    let sent = c.http_request + c.http_error + c.probe_round + c.probe_sink;
     Ok(Measured {
         probe: probe.to_owned(),
         transport: transport.to_owned(),
         targets: n,
-        requests: get("requests"),
+        requests: c.requests,
         cpu_s,
         wall_s,
         peak_rss_kb,

@@ -1,6 +1,6 @@
 //! The workspace's own programs: the demo backend (in-process) and the probe binaries.
 
-use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, ensure};
@@ -29,17 +29,26 @@ pub fn start_demo_backend(dir: &Path) -> anyhow::Result<demo_backend::Running> {
     .context("start the demo backend")
 }
 
-/// Parses the probe's closing stderr line
-/// `...: done: ... points http_request=N http_error=N probe_round=N probe_sink=N sink=S sent=N dropped=N`.
-pub fn parse_done_line(stderr: &str) -> anyhow::Result<BTreeMap<String, String>> {
-    let line = stderr
-        .lines()
-        .rev()
-        .find(|l| l.contains(": done:"))
-        .with_context(|| format!("no done line in probe stderr:\n{stderr}"))?;
-    Ok(line
-        .split_whitespace()
-        .filter_map(|w| w.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect())
+/// Where a probe writes its counts at exit (`--summary-json`): a temporary
+/// file, removed when dropped. Tests read the counts here, not from log text.
+pub struct SummaryFile(tempfile::TempPath);
+
+impl SummaryFile {
+    /// A new, empty temporary file.
+    pub fn new() -> anyhow::Result<Self> {
+        let file = tempfile::NamedTempFile::new().context("create a summary file")?;
+        Ok(Self(file.into_temp_path()))
+    }
+
+    /// The probe argument `--summary-json=PATH`.
+    pub fn arg(&self) -> OsString {
+        let mut arg = OsString::from("--summary-json=");
+        arg.push(self.0.as_os_str());
+        arg
+    }
+
+    /// The counts the probe wrote.
+    pub fn read(&self) -> anyhow::Result<probe::Summary> {
+        Ok(probe::Summary::read(&self.0)?)
+    }
 }

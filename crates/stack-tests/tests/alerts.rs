@@ -1,8 +1,8 @@
 //! The Grafana alert rules against real data: two pipelines (Telegraf with the shipped config
 //! -> InfluxDB 1.8), one fed a healthy data set, one a faulted one, each by the real probes
 //! against the demo backend, plus stamped points where a fault cannot be made live in a test
-//! (a probe stopped minutes ago, a probe's dropped counter, a certificate 2 days from
-//! expiry). Every rule is evaluated the way Grafana does (see `stack_tests::alerts`): it must
+//! (a probe stopped minutes ago, a probe's dropped counter). The certificate 2 days from
+//! expiry is real: a second demo backend issues it. Every rule is evaluated the way Grafana does (see `stack_tests::alerts`): it must
 //! fire on the faulted set for the right target or scenario and only that one, and stay
 //! quiet on the healthy set; a query without the series it needs is a failure. Then broken
 //! variants of the rules (wrong field, wrong measurement, threshold in the wrong unit) must
@@ -24,7 +24,7 @@ use stack_tests::alerts::{self, Labels, Rule};
 use stack_tests::influxdb::{InfluxServer, series};
 use stack_tests::telegraf::{self, Settings, Telegraf};
 use stack_tests::tools::{Tools, require_tools, workspace_root};
-use stack_tests::workspace::{parse_done_line, start_demo_backend, workspace_bin};
+use stack_tests::workspace::{SummaryFile, start_demo_backend, workspace_bin};
 use test_support::procs::wait_until;
 
 const DB: &str = "probes";
@@ -127,26 +127,6 @@ fn send_points(p: &Pipeline, points: &[Point]) -> anyhow::Result<()> {
     send_tcp(p.telegraf.tcp, &lines)
 }
 
-/// A server-certificate reading as issue 10's probes will report it (field
-/// `cert_expires_in_days` on http_request).
-fn cert_point(t_ns: i64, target: &str, days: f64) -> Point {
-    Point::new("http_request", t_ns)
-        .tag("scenario", "sync-fresh")
-        .tag("location", LOCATION)
-        .tag("target", target)
-        .tag("domain", "localhost")
-        .tag("method", "GET")
-        .tag("status", "200")
-        .tag("reused", "false")
-        .tag("dns", "lookup")
-        .field("total_ms", 25.0)
-        .field("ttfb_ms", 20.0)
-        .field("body_ms", 1.0)
-        .field("status_code", 200_i64)
-        .field("body_bytes", 381_i64)
-        .field("cert_expires_in_days", days)
-}
-
 /// Runs probe-SCENARIO for `rounds` rounds against `targets`, points to Telegraf over TCP.
 fn run_probe(
     p: &Pipeline,
@@ -155,7 +135,9 @@ fn run_probe(
     targets: &[String],
     rounds: u32,
 ) -> anyhow::Result<()> {
+    let summary = SummaryFile::new()?;
     let out = Command::new(workspace_bin(&format!("probe-{scenario}"))?)
+        .arg(summary.arg())
         .args(["--sink", "telegraf", "--telegraf"])
         .arg(format!("tcp://{}", p.telegraf.tcp))
         .args(["--location", LOCATION])
@@ -172,10 +154,10 @@ fn run_probe(
         "probe-{scenario} failed ({}):\n{stderr}",
         out.status
     );
-    let done = parse_done_line(&stderr)?;
+    let done = summary.read()?;
     ensure!(
-        done.get("dropped").map(String::as_str) == Some("0"),
-        "probe-{scenario} dropped points: {stderr}"
+        done.dropped == 0,
+        "probe-{scenario} dropped points: {done:?} {stderr}"
     );
     Ok(())
 }
@@ -185,7 +167,7 @@ fn probe_rounds(p: &Pipeline) -> anyhow::Result<u64> {
 }
 
 /// Healthy: the demo backend's fast and slow services (20 and 60 ms), every scenario
-/// probing, certificates with 89 days left, nothing dropped.
+/// probing, the demo backend's long-lived certificate, nothing dropped.
 fn feed_healthy(p: &Pipeline) -> anyhow::Result<demo_backend::Running> {
     let backend = start_demo_backend(p.dir.path())?;
     let base = backend.https_url().context("no https listener")?;
@@ -197,14 +179,6 @@ fn feed_healthy(p: &Pipeline) -> anyhow::Result<demo_backend::Running> {
     for scenario in HEALTHY_SCENARIOS {
         run_probe(p, scenario, &ca, &targets, 2)?;
     }
-    let now = now_ns();
-    send_points(
-        p,
-        &[
-            cert_point(now - 60_000_000_000, "fast", 89.0),
-            cert_point(now, "slow", 89.0),
-        ],
-    )?;
     wait_for(p, "healthy data in InfluxDB", |p| {
         Ok(probe_rounds(p)? >= 8
             && p.influx
@@ -215,9 +189,10 @@ fn feed_healthy(p: &Pipeline) -> anyhow::Result<demo_backend::Running> {
 }
 
 /// Faulted: a target answering 503 to every call, a 1.5 s service, a probe that stopped
-/// 5.5 min ago, a probe whose sink drops, a certificate 2 days from expiry, and a Telegraf
+/// 5.5 min ago, a probe whose sink drops, a backend whose certificate expires in 2 days
+/// (probed as `expiring`), and a Telegraf
 /// whose output buffer overflowed (a burst larger than its buffer, for real).
-fn feed_faulted(p: &Pipeline) -> anyhow::Result<demo_backend::Running> {
+fn feed_faulted(p: &Pipeline) -> anyhow::Result<Vec<demo_backend::Running>> {
     let burst: Vec<String> = (0..3000)
         .map(|i| format!("alert_test_burst,n=x v={i}i {}", now_ns() + i))
         .collect();
@@ -225,10 +200,20 @@ fn feed_faulted(p: &Pipeline) -> anyhow::Result<demo_backend::Running> {
     let backend = start_demo_backend(p.dir.path())?;
     let base = backend.https_url().context("no https listener")?;
     let ca = backend.ca_pem_path.clone();
+    // A second backend whose server certificate expires in 2 days (same CA).
+    let expiring = demo_backend::start_in_background(demo_backend::Config {
+        http: None,
+        cert_dir: p.dir.path().join("demo-certs"),
+        cert_valid_days: Some(2),
+        ..Default::default()
+    })
+    .context("start the demo backend with a 2-day certificate")?;
+    let expiring_base = expiring.https_url().context("no https listener")?;
     let targets = [
         format!("fast={base}/api/fast"),
         format!("failing={base}/status/503"),
         format!("slow={base}/delay/1500"),
+        format!("expiring={expiring_base}/api/fast"),
     ];
     for scenario in FAULTED_SCENARIOS {
         run_probe(p, scenario, &ca, &targets, 2)?;
@@ -259,8 +244,6 @@ fn feed_faulted(p: &Pipeline) -> anyhow::Result<demo_backend::Running> {
                 .field("dropped", dropped),
         );
     }
-    points.push(cert_point(now - 60 * s, "expiring", 2.0));
-    points.push(cert_point(now - 60 * s, "fast", 89.0));
     send_points(p, &points)?;
     wait_for(p, "faulted data in InfluxDB", |p| {
         let dropped = series(&p.influx.query(
@@ -279,7 +262,7 @@ fn feed_faulted(p: &Pipeline) -> anyhow::Result<demo_backend::Running> {
             && p.influx.count(DB, "probe_sink", "dropped", "")? >= 6 + 4
             && dropped > 0.0)
     })?;
-    Ok(backend)
+    Ok(vec![backend, expiring])
 }
 
 /// The Telegraf config with a buffer too small for a burst (the shipped one otherwise).
@@ -408,7 +391,8 @@ fn alert_rules_fire_on_faults_and_stay_quiet_when_healthy() -> anyhow::Result<()
     let result = (|| -> anyhow::Result<()> {
         // The slower faulted set first: every probe's last rounds must still be inside the
         // silence window (about 2 min) when the rules are evaluated.
-        let backends = vec![feed_faulted(&faulted)?, feed_healthy(&healthy)?];
+        let mut backends = feed_faulted(&faulted)?;
+        backends.push(feed_healthy(&healthy)?);
         let problems = check_rules(&rules, &healthy, &faulted)?;
         ensure!(
             problems.is_empty(),

@@ -12,7 +12,7 @@ use anyhow::{Context, ensure};
 use stack_tests::influxdb::{InfluxServer, series};
 use stack_tests::telegraf::{self, Settings, Telegraf};
 use stack_tests::tools::require_tools;
-use stack_tests::workspace::{parse_done_line, start_demo_backend, workspace_bin};
+use stack_tests::workspace::{SummaryFile, start_demo_backend, workspace_bin};
 use test_support::net::free_tcp_port;
 
 const DB: &str = "probes";
@@ -48,7 +48,9 @@ fn two_locations_into_one_store_stay_apart() -> anyhow::Result<()> {
     let closed_port = free_tcp_port()?;
     let mut sent = Vec::new();
     for location in LOCATIONS {
+        let summary = SummaryFile::new()?;
         let out = Command::new(workspace_bin("probe-async-reused")?)
+            .arg(summary.arg())
             .args(["--sink", "telegraf", "--telegraf"])
             .arg(format!("tcp://{}", telegraf.tcp))
             .args(["--location", location, "--rounds", "3", "--interval", "0s"])
@@ -59,14 +61,13 @@ fn two_locations_into_one_store_stay_apart() -> anyhow::Result<()> {
             .arg(format!("fail=http://127.0.0.1:{closed_port}/"))
             .env_remove("PROBE_TARGETS")
             .env_remove("PROBE_LOCATION")
+            .env_remove("PROBE_TARGETS_FILE")
+            .env_remove("PROBE_SUMMARY_JSON")
             .output()?;
         let stderr = String::from_utf8_lossy(&out.stderr);
         ensure!(out.status.success(), "{location}: {stderr}");
-        let done = parse_done_line(&stderr)?;
-        ensure!(
-            done.get("dropped").map(String::as_str) == Some("0"),
-            "{stderr}"
-        );
+        let done = summary.read()?;
+        ensure!(done.dropped == 0, "{location}: dropped points: {stderr}");
         sent.push(done);
     }
     backend.shutdown();
@@ -95,10 +96,7 @@ fn two_locations_into_one_store_stay_apart() -> anyhow::Result<()> {
             .iter()
             .zip(&sent)
             .map(|(l, done)| {
-                let n = done
-                    .get(measurement)
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or(u64::MAX);
+                let n = done.points(measurement).unwrap_or(u64::MAX);
                 ((*l).to_owned(), n)
             })
             .collect();

@@ -23,7 +23,7 @@ use stack_tests::histogram;
 use stack_tests::influxdb::{InfluxServer, series};
 use stack_tests::telegraf::{self, Settings, Telegraf};
 use stack_tests::tools::{TELEGRAF_VERSION, Tools, in_ci, require_tools, workspace_root};
-use stack_tests::workspace::{parse_done_line, start_demo_backend, workspace_bin};
+use stack_tests::workspace::{SummaryFile, start_demo_backend, workspace_bin};
 use test_support::net::free_tcp_port;
 use test_support::procs::wait_until;
 use test_support::skip_or_fail;
@@ -130,6 +130,7 @@ fn synthetic_points(start_ns: i64) -> Vec<Point> {
                         "lookup"
                     },
                 )
+                .tag("http_version", if i % 2 == 0 { "2" } else { "1.1" })
                 .field("total_ms", *total)
                 .field("ttfb_ms", total * 0.6)
                 .field("body_ms", total * 0.1);
@@ -137,7 +138,10 @@ fn synthetic_points(start_ns: i64) -> Vec<Point> {
                 p = p
                     .field("dns_ms", 1.5)
                     .field("connect_ms", 2.5)
-                    .field("tls_ms", 7.25);
+                    .field("tls_ms", 7.25)
+                    .tag("tls_version", "1.3")
+                    .tag("tls_resumed", if i % 4 == 0 { "true" } else { "false" })
+                    .field("cert_expires_in_days", 42.5);
             }
             points.push(p.field("status_code", status).field("body_bytes", 381_i64));
         }
@@ -145,10 +149,10 @@ fn synthetic_points(start_ns: i64) -> Vec<Point> {
             points.push(
                 Point::new("http_error", next())
                     .tag("scenario", scenario)
-                    // 4xx/5xx go with a response (the 503 above); the rest never got one.
+                    // 4xx/5xx and expect go with a response (the 503 above); the rest never got one.
                     .tag(
                         "target",
-                        if class.starts_with("http_") {
+                        if class.starts_with("http_") || class == "expect" {
                             "synth-fast"
                         } else {
                             "synth-fail"
@@ -176,6 +180,50 @@ fn synthetic_points(start_ns: i64) -> Vec<Point> {
                     .field("dropped", 0_i64),
             );
         }
+    }
+    // A service's own calls (reqwest-timing middleware + SinkReporter): source=app,
+    // client, no scenario; the Service calls dashboard reads them.
+    for (i, total) in totals.iter().enumerate() {
+        let target = if i % 2 == 0 { "fast" } else { "slow" };
+        let reused = i >= 2;
+        let mut p = Point::new("http_request", next())
+            .tag("source", "app")
+            .tag("client", "example-app")
+            .tag("target", target)
+            .tag("domain", "demo-backend")
+            .tag("method", "GET")
+            .tag("status", "200")
+            .tag("reused", if reused { "true" } else { "false" })
+            .tag("dns", if reused { "none" } else { "lookup" })
+            .tag("http_version", "1.1")
+            .field("total_ms", *total)
+            .field("ttfb_ms", total * 0.8)
+            .field("body_ms", total * 0.1);
+        if !reused {
+            p = p
+                .tag("tls_version", "1.3")
+                .tag("tls_resumed", "false")
+                .field("dns_ms", 0.5)
+                .field("connect_ms", 0.75)
+                .field("tls_ms", 3.25);
+        }
+        points.push(
+            p.field("status_code", 200_i64)
+                .field("body_bytes", 381_i64)
+                .field("body_complete", i != 5),
+        );
+    }
+    for (target, class) in [("fast", "http_5xx"), ("slow", "connect")] {
+        points.push(
+            Point::new("http_error", next())
+                .tag("source", "app")
+                .tag("client", "example-app")
+                .tag("target", target)
+                .tag("domain", "demo-backend")
+                .tag("error_class", class)
+                .field("count", 1_i64)
+                .field("elapsed_ms", 2.5),
+        );
     }
     points
 }
@@ -311,7 +359,9 @@ fn run_probes(stack: &Stack) -> anyhow::Result<Counts> {
                 format!("--telegraf=tcp://{}", stack.telegraf.tcp),
             ],
         };
+        let summary = SummaryFile::new()?;
         let out = Command::new(workspace_bin(&format!("probe-{scenario}"))?)
+            .arg(summary.arg())
             .args(&sink_args)
             .args([
                 "--interval",
@@ -334,23 +384,22 @@ fn run_probes(stack: &Stack) -> anyhow::Result<Counts> {
             "probe-{scenario} failed ({}):\n{stderr}",
             out.status
         );
-        let done = parse_done_line(&stderr)?;
+        let done = summary.read()?;
         ensure!(
-            done.get("dropped").map(String::as_str) == Some("0"),
-            "probe-{scenario} dropped points: {stderr}"
+            done.dropped == 0,
+            "probe-{scenario} dropped points: {done:?} {stderr}"
         );
         let mut sent = 0;
         for (measurement, _) in COUNTED {
-            let n: u64 = done
-                .get(measurement)
-                .with_context(|| format!("no {measurement}= in done line: {stderr}"))?
-                .parse()?;
+            let n = done
+                .points(measurement)
+                .with_context(|| format!("no {measurement} in {done:?}"))?;
             sent += n;
             counts.insert((measurement.to_owned(), (*scenario).to_owned()), n);
         }
         ensure!(
-            done.get("sent").map(String::as_str) == Some(sent.to_string().as_str()),
-            "probe-{scenario}: sink sent differs from the point counts: {stderr}"
+            done.sent == sent,
+            "probe-{scenario}: sink sent differs from the point counts: {done:?} {stderr}"
         );
         ensure!(
             counts[&("http_request".to_owned(), (*scenario).to_owned())] == 6,

@@ -5,21 +5,26 @@
 //! Needs influxd (`make tools`); without it the tests print a SKIPPED line, and fail
 //! under CI=true. They also need the workspace binaries (`cargo build --workspace --bins`).
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
 
 use anyhow::{Context, ensure};
 use stack_tests::influxdb::InfluxServer;
 use stack_tests::tools::require_tools;
-use stack_tests::workspace::{parse_done_line, start_demo_backend, workspace_bin};
+use stack_tests::workspace::{SummaryFile, start_demo_backend, workspace_bin};
 use test_support::net::free_tcp_port;
 
 /// (measurement, field counted), from the metric schema.
 const MEASUREMENTS: [(&str, &str); 4] = probe::schema::COUNTED;
 
-/// Runs `probe` for 3 rounds against the demo backend and a closed port.
-fn run_probe(probe: &str, dir: &Path, sink_args: &[&str]) -> anyhow::Result<Output> {
+/// Runs `probe` for 3 rounds against the demo backend and a closed port;
+/// its output and the counts it wrote with `--summary-json`.
+fn run_probe(
+    probe: &str,
+    dir: &Path,
+    sink_args: &[&str],
+) -> anyhow::Result<(Output, probe::Summary)> {
+    let summary = SummaryFile::new()?;
     let backend = start_demo_backend(dir)?;
     let https = backend.https_url().context("no https listener")?;
     let closed_port = free_tcp_port()?;
@@ -37,6 +42,7 @@ fn run_probe(probe: &str, dir: &Path, sink_args: &[&str]) -> anyhow::Result<Outp
         .arg(&backend.ca_pem_path)
         .arg(format!("fast={https}/api/fast"))
         .arg(format!("fail=http://127.0.0.1:{closed_port}/"))
+        .arg(summary.arg())
         .env_remove("PROBE_TARGETS")
         .output()?;
     backend.shutdown();
@@ -45,21 +51,17 @@ fn run_probe(probe: &str, dir: &Path, sink_args: &[&str]) -> anyhow::Result<Outp
         "{probe} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    Ok(out)
+    let summary = summary.read()?;
+    Ok((out, summary))
 }
 
 /// Per measurement: (points the probe handed to its sink, points stored).
-fn compare(
-    influx: &InfluxServer,
-    db: &str,
-    done: &BTreeMap<String, String>,
-) -> anyhow::Result<u64> {
+fn compare(influx: &InfluxServer, db: &str, done: &probe::Summary) -> anyhow::Result<u64> {
     let mut total = 0;
     for (measurement, field) in MEASUREMENTS {
-        let sent: u64 = done
-            .get(measurement)
-            .context("count missing from the done line")?
-            .parse()?;
+        let sent = done
+            .points(measurement)
+            .with_context(|| format!("{measurement}: not in the probe summary"))?;
         let stored = influx.count(db, measurement, field, "")?;
         ensure!(
             sent == stored,
@@ -79,7 +81,7 @@ fn influxdb_sink_writes_every_point_through_the_v2_api() -> anyhow::Result<()> {
     let influx = InfluxServer::start(&tools.influxd, dir.path())?;
     influx.create_database("probes")?;
     let url = influx.url();
-    let out = run_probe(
+    let (out, done) = run_probe(
         "probe-async-reused",
         dir.path(),
         &[
@@ -96,23 +98,13 @@ fn influxdb_sink_writes_every_point_through_the_v2_api() -> anyhow::Result<()> {
         ],
     )?;
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let done = parse_done_line(&stderr)?;
-    ensure!(
-        done.get("dropped").map(String::as_str) == Some("0"),
-        "dropped points: {stderr}"
-    );
-    ensure!(
-        done.get("http_request").map(String::as_str) == Some("3"),
-        "{stderr}"
-    );
-    ensure!(
-        done.get("http_error").map(String::as_str) == Some("3"),
-        "{stderr}"
-    );
+    ensure!(done.dropped == 0, "dropped points: {done:?} {stderr}");
+    ensure!(done.counts.http_request == 3, "{done:?} {stderr}");
+    ensure!(done.counts.http_error == 3, "{done:?} {stderr}");
     let total = compare(&influx, "probes", &done)?;
     ensure!(
-        done.get("sent") == Some(&total.to_string()),
-        "sent differs from the counts: {stderr}"
+        done.sent == total,
+        "sent differs from the counts: {done:?} {stderr}"
     );
     eprintln!(
         "influxdb sink: {total} points sent through /api/v2/write of influxd {}, all stored",
@@ -129,13 +121,12 @@ fn stdout_points_are_accepted_by_influxdb() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let influx = InfluxServer::start(&tools.influxd, dir.path())?;
     influx.create_database("stdout")?;
-    let out = run_probe("probe-sync-fresh", dir.path(), &["--sink", "stdout"])?;
+    let (out, done) = run_probe("probe-sync-fresh", dir.path(), &["--sink", "stdout"])?;
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let done = parse_done_line(&stderr)?;
     let lines = out.stdout.iter().filter(|b| **b == b'\n').count();
     ensure!(
-        done.get("sent") == Some(&lines.to_string()),
-        "{lines} lines on stdout: {stderr}"
+        done.sent == lines as u64,
+        "{lines} lines on stdout: {done:?} {stderr}"
     );
     let (status, body) = influx.write_v1("stdout", out.stdout.clone())?;
     ensure!(

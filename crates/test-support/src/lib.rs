@@ -4,9 +4,11 @@
 //!   else is counted as skipped ([`skip_or_fail`]);
 //! * [`net`]: fault servers and ports on 127.0.0.1;
 //! * [`backend`]: an in-process demo backend with its certificates;
-//! * [`procs`]: child processes stopped on drop, polling until ready.
+//! * [`procs`]: child processes stopped on drop, polling until ready;
+//! * [`limits`]: bounded runs of a binary fed extreme values.
 
 pub mod backend;
+pub mod limits;
 pub mod net;
 pub mod procs;
 pub mod skip;

@@ -8,22 +8,24 @@
 //! While a target is down the thread retries the batch in hand with
 //! exponential backoff and leaves the queue to fill; points are dropped only
 //! when the queue is full. Every drop is counted in [`Sink::stats`] and
-//! reported on stderr at most once per [`SinkOptions::log_interval`] per
+//! logged (a `tracing` warning) at most once per [`SinkOptions::log_interval`] per
 //! reason.
 //!
 //! What `sent` means per transport: HTTP (InfluxDB v2 write API, also Telegraf's
-//! `influxdb_v2_listener`) counts batches answered 2xx; a batch unanswered within
+//! `influxdb_v2_listener`) counts the points of batches answered 2xx; a batch unanswered within
 //! [`SinkOptions::response_timeout`] is sent again (at-least-once). TCP counts
 //! lines written to the socket: a stalled receiver keeps its connection and the
-//! write resumes at the first unwritten byte; a broken connection resumes on a
+//! write resumes at the first unwritten byte, until nothing could be written for
+//! [`SinkOptions::stall_reconnect_after`]; a broken or given-up connection resumes on a
 //! new one at the start of the cut line (counted in [`SinkStats::resent`]), and
-//! what the kernel still held (about one batch) is lost with the old one. UDP
+//! what the old one held in kernel buffers is lost with it: our unsent send
+//! buffer (about one batch) plus whatever the receiver's kernel had taken in
+//! but the receiver had not read yet (its receive buffer, not bounded here). UDP
 //! counts datagrams the kernel accepted while the listener was not refusing;
 //! after a refusal points are dropped (and counted) until a probe datagram,
 //! sent once a second, is no longer refused. UDP never confirms delivery.
 
 mod addr;
-mod log;
 mod transport;
 mod worker;
 
@@ -34,6 +36,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 pub use addr::{ParseTelegrafAddrError, TelegrafAddr};
+pub use transport::url_for_logs;
 
 use crate::point::Point;
 use worker::Shared;
@@ -96,6 +99,13 @@ pub struct SinkOptions {
     /// TCP: how long one write may wait for a stalled receiver before the
     /// sink reports the stall and tries again on the same connection (default 5 s).
     pub write_timeout: Duration,
+    /// TCP: after this long without a byte written, a stalled connection is
+    /// given up (closed with a reset) and a new one opened after a fresh
+    /// lookup: the peer may have vanished without a reset (a container
+    /// re-created on a new IP, a partition), which the kernel notices only
+    /// after ~15 min. Must exceed `write_timeout`; the default (45 s) lets a
+    /// receiver frozen for up to half a minute keep its connection.
+    pub stall_reconnect_after: Duration,
     /// HTTP: how long to wait for a batch's acknowledgement (default 60 s). A
     /// batch not acknowledged by then is sent again; if the receiver had in fact
     /// accepted it, it then arrives twice (the at-least-once window).
@@ -104,11 +114,9 @@ pub struct SinkOptions {
     pub backoff_min: Duration,
     /// Retry delay cap (default 5 s).
     pub backoff_max: Duration,
-    /// At most one stderr line per reason per this interval (default 10 s).
+    /// At most one warning per reason per this interval (default 10 s); the
+    /// warnings are `tracing` events, written by the program's subscriber.
     pub log_interval: Duration,
-    /// What the sink's stderr lines start with, e.g. the program's name
-    /// (default `probe-metrics`).
-    pub log_prefix: String,
 }
 
 impl Default for SinkOptions {
@@ -120,11 +128,11 @@ impl Default for SinkOptions {
             udp_payload_bytes: 1400,
             connect_timeout: Duration::from_secs(2),
             write_timeout: Duration::from_secs(5),
+            stall_reconnect_after: Duration::from_secs(45),
             response_timeout: Duration::from_secs(60),
             backoff_min: Duration::from_millis(100),
             backoff_max: Duration::from_secs(5),
             log_interval: Duration::from_secs(10),
-            log_prefix: "probe-metrics".to_owned(),
         }
     }
 }
@@ -159,7 +167,7 @@ pub enum SinkError {
     /// The InfluxDB URL cannot be used.
     #[error("invalid InfluxDB URL {url:?}: {reason}")]
     InvalidInfluxUrl {
-        /// The URL given.
+        /// The URL given, without user name and password.
         url: String,
         /// What is wrong.
         reason: &'static str,
@@ -368,6 +376,13 @@ fn check_options(o: &SinkOptions) -> Result<(), SinkError> {
     }
     if o.max_batch_bytes == 0 {
         return invalid("max_batch_bytes", "0".into(), "at least 1");
+    }
+    if o.stall_reconnect_after <= o.write_timeout {
+        return invalid(
+            "stall_reconnect_after",
+            format!("{:?}", o.stall_reconnect_after),
+            "longer than write_timeout",
+        );
     }
     if o.backoff_max < o.backoff_min {
         return invalid(

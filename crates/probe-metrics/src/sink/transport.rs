@@ -65,6 +65,8 @@ pub(crate) fn build(config: SinkConfig, o: &SinkOptions) -> Result<Box<dyn Trans
             stream: None,
             connect_timeout: o.connect_timeout,
             write_timeout: o.write_timeout,
+            stall_reconnect_after: o.stall_reconnect_after,
+            last_write: Instant::now(),
             send_buffer_bytes: o.max_batch_bytes,
             buf: Vec::new(),
             progress: None,
@@ -264,16 +266,24 @@ impl Transport for Udp {
 
 /// TCP: a batch is written in order on one connection. A write that times out
 /// (a stalled receiver) keeps the connection and the next attempt continues at
-/// the first unwritten byte. Only a real connection error reconnects; the new
+/// the first unwritten byte, until no byte could be written for
+/// `stall_reconnect_after`: then, as after a connection error, the connection
+/// is dropped and a new one opened (after a fresh lookup); the new
 /// connection starts at the beginning of the line the old one cut, which is
-/// then counted as re-sent. Lines the kernel had accepted on the old
-/// connection are not re-sent (they may be lost with it: at most the socket's
-/// send buffer).
+/// then counted as re-sent. A connection given up (or the transport dropped)
+/// mid-line is closed with a reset, so the peer never gets a line's prefix.
+/// Lines the kernel had accepted on the old connection are not re-sent (they
+/// may be lost with it: our send buffer, plus what the receiver's kernel
+/// received but the receiver never read).
 struct Tcp {
     target: String,
     stream: Option<TcpStream>,
     connect_timeout: Duration,
     write_timeout: Duration,
+    stall_reconnect_after: Duration,
+    /// When the batch in hand last made progress: a byte written, the batch
+    /// started or its connection opened.
+    last_write: Instant,
     /// Kernel send buffer: the most a lost connection can take with it.
     send_buffer_bytes: usize,
     buf: Vec<u8>,
@@ -305,14 +315,43 @@ impl Tcp {
 }
 
 impl Tcp {
-    fn stalled(&self) -> Delivery {
+    /// A stalled write: keep `stream`, or give it up once nothing was written
+    /// for `stall_reconnect_after`.
+    fn stalled(&mut self, stream: TcpStream) -> Delivery {
         let (written, _) = self.progress.unwrap_or_default();
+        let idle = self.last_write.elapsed();
+        if idle >= self.stall_reconnect_after {
+            close_mid_line(&stream, &self.buf, written);
+            return Delivery::Retry(format!(
+                "tcp://{} took nothing for {idle:?} (receiver gone?); reconnecting after a fresh lookup",
+                self.target
+            ));
+        }
+        self.stream = Some(stream);
         Delivery::Stalled(format!(
             "tcp://{} took nothing for {:?} (receiver stalled); keeping the connection, {} byte(s) of the batch left",
             self.target,
             self.write_timeout,
             self.buf.len() - written
         ))
+    }
+}
+
+/// Prepares `stream` to be closed with a reset if byte `written` of `buf` is
+/// not at a line boundary: a normal close would let the kernel still deliver
+/// the cut line's prefix, which the receiver would parse as a broken line.
+fn close_mid_line(stream: &TcpStream, buf: &[u8], written: usize) {
+    if line_start(buf, written) != written {
+        // Best effort: without it the close is a normal one.
+        let _ = socket2::SockRef::from(stream).set_linger(Some(Duration::ZERO));
+    }
+}
+
+impl Drop for Tcp {
+    fn drop(&mut self) {
+        if let (Some(stream), Some((written, _))) = (&self.stream, self.progress) {
+            close_mid_line(stream, &self.buf, written);
+        }
     }
 }
 
@@ -345,6 +384,7 @@ impl Transport for Tcp {
             Some(p) => p,
             None => {
                 join_lines(&mut self.buf, lines);
+                self.last_write = Instant::now();
                 (0, 0)
             }
         };
@@ -359,7 +399,10 @@ impl Transport for Tcp {
                 written = start;
                 self.progress = Some((written, resent));
                 match self.connect() {
-                    Ok(s) => s,
+                    Ok(s) => {
+                        self.last_write = Instant::now();
+                        s
+                    }
                     Err(e) => return Delivery::Retry(e),
                 }
             }
@@ -379,22 +422,21 @@ impl Transport for Tcp {
                     if started.elapsed() >= self.write_timeout && written + n < self.buf.len() =>
                 {
                     written += n;
-                    self.stream = Some(stream);
+                    self.last_write = Instant::now();
                     self.progress = Some((written, resent));
-                    return self.stalled();
+                    return self.stalled(stream);
                 }
-                Ok(n) => written += n,
+                Ok(n) => {
+                    written += n;
+                    self.last_write = Instant::now();
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) =>
-                {
+                // SO_SNDTIMEO expired (EAGAIN). The kernel's own ETIMEDOUT
+                // (TimedOut: retransmissions gave up) is a broken connection.
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     // Not a failure: the receiver is slow. Keep the connection.
-                    self.stream = Some(stream);
                     self.progress = Some((written, resent));
-                    return self.stalled();
+                    return self.stalled(stream);
                 }
                 Err(e) => {
                     // The stream is dropped: the next attempt reconnects.
@@ -417,11 +459,20 @@ impl Transport for Tcp {
     }
 }
 
+/// `url` as it may appear in logs: without user name and password.
+pub fn url_for_logs(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    // Fails only for URLs that cannot have credentials: nothing to strip.
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.to_string()
+}
+
 /// Checks an InfluxDB base URL before the sink starts.
 pub(crate) fn check_influx_url(url: &url::Url) -> Result<(), SinkError> {
     let fail = |reason| {
         Err(SinkError::InvalidInfluxUrl {
-            url: url.to_string(),
+            url: url_for_logs(url),
             reason,
         })
     };
@@ -442,7 +493,7 @@ pub(crate) fn influx_write_url(c: &InfluxConfig) -> Result<url::Url, SinkError> 
     url.set_fragment(None);
     url.path_segments_mut()
         .map_err(|()| SinkError::InvalidInfluxUrl {
-            url: c.url.to_string(),
+            url: url_for_logs(&c.url),
             reason: "cannot be a base URL",
         })?
         .pop_if_empty()
@@ -457,7 +508,10 @@ pub(crate) fn influx_write_url(c: &InfluxConfig) -> Result<url::Url, SinkError> 
 struct Influx {
     client: reqwest::blocking::Client,
     write_url: url::Url,
+    /// `write_url` without credentials, for logs.
+    shown_url: String,
     authorization: String,
+    connect_timeout: Duration,
     timeout: Duration,
     buf: Vec<u8>,
 }
@@ -465,9 +519,14 @@ struct Influx {
 /// Longest response body quoted in a log line.
 const MAX_LOGGED_BODY: usize = 200;
 
-/// Why a request got no response, naming the cause: connection refused, timed
-/// out, TLS, or the innermost error's message.
-pub(crate) fn request_failure(e: &reqwest::Error, timeout: Duration) -> String {
+/// Why a request got no response, naming the cause: connection refused, connect
+/// or response timed out (with the limit that applied), TLS, or the innermost
+/// error's message.
+pub(crate) fn request_failure(
+    e: &reqwest::Error,
+    connect_timeout: Duration,
+    timeout: Duration,
+) -> String {
     use std::error::Error as _;
     let mut innermost = e.to_string();
     let mut io_kind = None;
@@ -490,6 +549,10 @@ pub(crate) fn request_failure(e: &reqwest::Error, timeout: Duration) -> String {
         source = s.source();
     }
     if e.is_timeout() || io_kind == Some(std::io::ErrorKind::TimedOut) {
+        // A connect timeout is also `is_timeout`: name the limit that applied.
+        if e.is_connect() {
+            return format!("connect timed out (limit {connect_timeout:?})");
+        }
         return format!("timed out (limit {timeout:?})");
     }
     if io_kind == Some(std::io::ErrorKind::ConnectionRefused) {
@@ -531,8 +594,10 @@ impl Influx {
             .map_err(|e| SinkError::HttpClient(e.to_string()))?;
         Ok(Self {
             client,
+            shown_url: url_for_logs(&write_url),
             write_url,
             authorization: format!("Token {}", c.token),
+            connect_timeout: o.connect_timeout,
             timeout: o.response_timeout,
             buf: Vec::new(),
         })
@@ -552,8 +617,8 @@ impl Transport for Influx {
         let response = match response {
             Ok(r) => r,
             Err(e) => {
-                let why = request_failure(&e, self.timeout);
-                return Delivery::Retry(format!("POST {} failed: {why}", self.write_url));
+                let why = request_failure(&e, self.connect_timeout, self.timeout);
+                return Delivery::Retry(format!("POST {} failed: {why}", self.shown_url));
             }
         };
         let status = response.status();
@@ -561,7 +626,7 @@ impl Transport for Influx {
             return Delivery::sent(lines.len());
         }
         let body = log_body(&response.text().unwrap_or_default());
-        let why = format!("POST {} returned HTTP {status}: {body}", self.write_url);
+        let why = format!("POST {} returned HTTP {status}: {body}", self.shown_url);
         // 5xx and 429 (InfluxDB Cloud's rate limit) are worth another try; other 4xx are not.
         if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             Delivery::Retry(why)
@@ -658,14 +723,57 @@ mod tests {
             .post(format!("http://127.0.0.1:{port}/api/v2/write"))
             .send()
             .expect_err("nothing listens");
-        let why = request_failure(&e, timeout);
+        let why = request_failure(&e, timeout, timeout);
         assert!(why.starts_with("connection refused"), "{why}");
 
         // Accepts, never answers.
         let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let url = format!("http://{}/api/v2/write", silent.local_addr().expect("addr"));
         let e = client(timeout).post(url).send().expect_err("no answer");
-        assert_eq!(request_failure(&e, timeout), "timed out (limit 200ms)");
+        assert_eq!(
+            request_failure(&e, Duration::from_secs(7), timeout),
+            "timed out (limit 200ms)"
+        );
+    }
+
+    #[test]
+    fn request_failures_name_the_connect_limit() {
+        // A listener with a full accept queue (backlog 0, one connection
+        // pending): Linux drops further SYNs, so the next connect hangs.
+        let listener = socket2::Socket::new(
+            socket2::Domain::IPV4,
+            socket2::Type::STREAM,
+            Some(socket2::Protocol::TCP),
+        )
+        .expect("socket");
+        let bound: SocketAddr = "127.0.0.1:0".parse().expect("addr");
+        listener.bind(&bound.into()).expect("bind");
+        listener.listen(0).expect("listen");
+        let addr = listener
+            .local_addr()
+            .expect("addr")
+            .as_socket()
+            .expect("inet");
+        let fill: Vec<_> = (0..3)
+            .filter_map(|_| TcpStream::connect_timeout(&addr, Duration::from_millis(300)).ok())
+            .collect();
+        assert!(!fill.is_empty(), "the accept queue took a connection");
+        let connect_timeout = Duration::from_millis(200);
+        let client = reqwest::blocking::Client::builder()
+            .tls_backend_preconfigured((*influx("http://h").tls).clone())
+            .connect_timeout(connect_timeout)
+            .timeout(Duration::from_secs(30))
+            .no_proxy()
+            .build()
+            .expect("client");
+        let e = client
+            .post(format!("http://{addr}/api/v2/write"))
+            .send()
+            .expect_err("the SYN is dropped");
+        assert_eq!(
+            request_failure(&e, connect_timeout, Duration::from_secs(30)),
+            "connect timed out (limit 200ms)"
+        );
     }
 
     #[test]
@@ -700,7 +808,7 @@ mod tests {
         // `client` trusts no root: the self-signed certificate is refused.
         let timeout = Duration::from_secs(10);
         let e = client(timeout).post(url).send().expect_err("untrusted");
-        let why = request_failure(&e, timeout);
+        let why = request_failure(&e, timeout, timeout);
         assert!(why.starts_with("TLS: "), "{why}");
         assert!(why.contains("UnknownIssuer"), "{why}");
         handshake.join().expect("server thread");
@@ -729,6 +837,16 @@ mod tests {
             u.as_str(),
             "https://h/influx/api/v2/write?org=my+org&bucket=b%26x&precision=ns"
         );
+    }
+
+    #[test]
+    fn urls_in_logs_carry_no_credentials() {
+        let url = "https://user:s3cret@h:8086/x?org=o".parse().expect("url");
+        assert_eq!(url_for_logs(&url), "https://h:8086/x?org=o");
+        let url = "http://token@h/".parse().expect("url");
+        assert_eq!(url_for_logs(&url), "http://h/");
+        let e = influx_write_url(&influx("ftp://user:s3cret@h")).expect_err("ftp");
+        assert!(!e.to_string().contains("s3cret"), "{e}");
     }
 
     #[test]

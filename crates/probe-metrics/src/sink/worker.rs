@@ -6,8 +6,8 @@ use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::SinkOptions;
-use super::log::RateLimitedLog;
 use super::transport::{Delivery, Transport};
+use crate::rate_limit::RateLimit;
 
 /// State shared by the callers and the sink thread.
 #[derive(Debug)]
@@ -29,17 +29,17 @@ pub(crate) struct Shared {
 /// One rate-limited log per drop or retry reason.
 #[derive(Debug)]
 pub(crate) struct Logs {
-    pub(crate) queue_full: RateLimitedLog,
-    pub(crate) unencodable: RateLimitedLog,
-    pub(crate) stopped: RateLimitedLog,
-    pub(crate) refused: RateLimitedLog,
-    pub(crate) retry: RateLimitedLog,
-    pub(crate) stalled: RateLimitedLog,
+    pub(crate) queue_full: RateLimit,
+    pub(crate) unencodable: RateLimit,
+    pub(crate) stopped: RateLimit,
+    pub(crate) refused: RateLimit,
+    pub(crate) retry: RateLimit,
+    pub(crate) stalled: RateLimit,
 }
 
 impl Shared {
     pub(crate) fn new(kind: &'static str, o: &SinkOptions) -> Self {
-        let log = || RateLimitedLog::new(&o.log_prefix, o.log_interval);
+        let log = || RateLimit::new(o.log_interval);
         Self {
             kind,
             queue_capacity: o.queue_capacity,
@@ -121,7 +121,8 @@ impl Backoff {
 
     pub(crate) fn next_delay(&mut self) -> Duration {
         let d = self.next;
-        self.next = (d * 2).min(self.max);
+        // Saturates: a huge `max` must not overflow the doubling.
+        self.next = d.saturating_mul(2).min(self.max);
         d
     }
 
@@ -249,6 +250,13 @@ mod tests {
         assert_eq!(got, vec![100, 200, 400, 800, 1600, 3200, 5000, 5000]);
         b.reset();
         assert_eq!(b.next_delay(), Duration::from_millis(100));
+    }
+
+    #[test]
+    fn backoff_with_a_huge_cap_saturates() {
+        let mut b = Backoff::new(Duration::from_secs(1), Duration::MAX);
+        let last = (0..80).map(|_| b.next_delay()).last();
+        assert_eq!(last, Some(Duration::MAX));
     }
 
     #[test]

@@ -2,9 +2,11 @@
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use probe_report::cli::{
-    ServiceList, duration_arg, http_url_arg, parse_or_exit, positive_duration_arg, services_arg,
+use cli_support::args::{
+    duration as duration_arg, http_url, positive_duration as positive_duration_arg,
 };
+use cli_support::parse_or_exit;
+use probe_report::cli::{ServiceList, services_arg};
 use probe_report::html::{Timeline, render_html, write_html};
 use probe_report::influx::{InfluxSource, samples_from_response};
 use probe_report::{LatencyModel, Report, parse_line_protocol, render};
@@ -21,8 +23,8 @@ struct Cli {
     #[arg(long, default_value = "15m", value_parser = positive_duration_arg, allow_hyphen_values = true)]
     since: Duration,
     /// InfluxDB base URL
-    #[arg(long, env = "INFLUX_URL", default_value = "http://127.0.0.1:8086", value_parser = http_url_arg)]
-    influx_url: String,
+    #[arg(long, env = "INFLUX_URL", default_value = "http://127.0.0.1:8086", value_parser = http_url)]
+    influx_url: url::Url,
     /// InfluxDB token (sent as `Authorization: Token ...`)
     #[arg(long, env = "INFLUX_TOKEN", hide_env_values = true)]
     influx_token: Option<String>,
@@ -51,10 +53,11 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli: Cli = parse_or_exit();
+    cli_support::log::init("probe-report");
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("probe-report: {e:#}");
+            tracing::error!("{e:#}");
             ExitCode::FAILURE
         }
     }
@@ -73,15 +76,16 @@ fn run(cli: &Cli) -> Result<()> {
             (samples, timeline, path.display().to_string())
         }
         None => {
+            let influx_url = cli.influx_url.as_str().trim_end_matches('/');
             let influx = InfluxSource {
-                url: cli.influx_url.clone(),
+                url: influx_url.to_owned(),
                 bucket: cli.influx_bucket.clone(),
                 token: cli.influx_token.clone(),
             };
             let since = humantime::format_duration(cli.since);
             let source = format!(
                 "InfluxDB {} bucket '{}', last {since}",
-                cli.influx_url, cli.influx_bucket
+                influx_url, cli.influx_bucket
             );
             let body = influx.fetch_body(cli.since)?;
             let timeline = match cli.html {

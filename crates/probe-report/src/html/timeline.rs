@@ -4,10 +4,10 @@
 //! when each point happened and which target it hit.
 
 use crate::influx::{InfluxError, for_each_series};
-use crate::lineproto::LineProtocolError;
+use crate::lineproto::{LineProtocolError, number, tag};
 use crate::samples::Phase;
 use crate::scenario::Scenario;
-use influxdb_line_protocol::{FieldValue, ParsedLine, parse_lines};
+use influxdb_line_protocol::{ParsedLine, parse_lines};
 
 /// One `http_request` point.
 #[derive(Debug, Clone, PartialEq)]
@@ -182,19 +182,6 @@ impl Timeline {
             }),
             _ => {}
         }
-    }
-}
-
-fn tag<'a>(point: &'a ParsedLine<'_>, key: &str) -> Option<&'a str> {
-    point.tag_value(key).map(|v| v.as_str())
-}
-
-fn number(point: &ParsedLine<'_>, key: &str) -> Option<f64> {
-    match point.field_value(key)? {
-        FieldValue::F64(v) => Some(*v),
-        FieldValue::I64(v) => Some(*v as f64),
-        FieldValue::U64(v) => Some(*v as f64),
-        FieldValue::String(_) | FieldValue::Boolean(_) => None,
     }
 }
 

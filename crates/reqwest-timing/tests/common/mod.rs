@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod h2;
+
 use std::path::{Path, PathBuf};
 
 use reqwest_timing::{ConnectionPolicy, Instrumentation, TlsOptions};
@@ -24,10 +26,16 @@ pub fn backend() -> demo_backend::Running {
 
 /// TLS options trusting only `ca`.
 pub fn trusting(ca: &Path) -> TlsOptions {
-    TlsOptions {
-        system_roots: false,
-        extra_ca_file: Some(ca.to_owned()),
-    }
+    TlsOptions::only_roots(read_pem(ca))
+}
+
+/// The certificates of a PEM file.
+pub fn read_pem(path: &Path) -> Vec<rustls_pki_types::CertificateDer<'static>> {
+    use rustls_pki_types::pem::PemObject;
+    rustls_pki_types::CertificateDer::pem_file_iter(path)
+        .expect("CA file")
+        .collect::<Result<_, _>>()
+        .expect("PEM certificates")
 }
 
 pub fn instrumentation(policy: ConnectionPolicy, ca: &Path) -> Instrumentation {
@@ -51,7 +59,7 @@ pub fn blocking_client(timing: &Instrumentation) -> reqwest::blocking::Client {
 /// The CA of another demo certificate directory: valid PEM, but it did not
 /// sign the backend's certificate.
 pub fn unrelated_ca() -> PathBuf {
-    demo_backend::certs::ensure(&cert_dir("unrelated"), &[])
+    demo_backend::certs::ensure(&cert_dir("unrelated"), &[], None)
         .expect("certificates")
         .ca_pem_path
 }
