@@ -53,10 +53,15 @@ impl Config {
     /// Open files the probe needs: a socket per request in flight, and for the
     /// reused probes an idle connection per distinct host and port.
     pub fn files_needed(&self) -> crate::fdlimit::Need {
-        let in_flight = self.concurrency.min(self.targets.len()) as u64;
+        self.files_needed_for(&self.targets)
+    }
+
+    /// [`Config::files_needed`] for `targets` (e.g. a reloaded targets file).
+    pub fn files_needed_for(&self, targets: &[Target]) -> crate::fdlimit::Need {
+        let in_flight = self.concurrency.min(targets.len()) as u64;
         let idle = if self.scenario.is_reused() {
             let mut origins = std::collections::HashSet::new();
-            for t in &self.targets {
+            for t in targets {
                 origins.insert((
                     t.url.scheme(),
                     t.url.host_str(),

@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::recorder::Outcome;
 use crate::reload::Reload;
 use crate::request::AsyncClients;
-use crate::run_common::{FLUSH_DEADLINE, Start, warm_up_done};
+use crate::run_common::{FLUSH_DEADLINE, Start, check_files, warm_up_done};
 use crate::schedule::Schedule;
 
 pub(crate) fn run(config: &Config) -> anyhow::Result<()> {
@@ -58,6 +58,7 @@ async fn probe(config: &Config) -> anyhow::Result<()> {
     'rounds: while !stop.requested() && config.rounds.is_none_or(|n| round < n) {
         // A reload whose clients cannot be built (CA file missing) keeps the old targets.
         if let Some(new) = reload.poll(config, &targets, recorder.log(), |new| {
+            check_files(config, new, recorder.log())?;
             clients.cover(config, new)
         }) {
             targets = new;

@@ -5,8 +5,10 @@ use std::time::Duration;
 use probe_metrics::{Sink, SinkOptions};
 
 use crate::config::Config;
+use crate::log::Log;
 use crate::recorder::Recorder;
 use crate::stop::Stop;
+use crate::target::Target;
 
 /// At most this long to flush the sink at exit.
 pub(crate) const FLUSH_DEADLINE: Duration = Duration::from_secs(2);
@@ -56,4 +58,18 @@ fn plural(n: u64, noun: &str) -> String {
     } else {
         format!("{n} {noun}s")
     }
+}
+
+/// Before a reload takes `targets`: the open-file limit must cover them too
+/// (raised to the hard limit if needed, and said so).
+pub(crate) fn check_files(config: &Config, targets: &[Target], log: &Log) -> anyhow::Result<()> {
+    let need = config.files_needed_for(targets);
+    if let Some((old, new)) = crate::fdlimit::ensure(need)? {
+        log.info(format_args!(
+            "raised the open-file limit (ulimit -n) from {old} to its hard limit {new}: {} requests in flight need about {} open files",
+            need.in_flight,
+            need.files()
+        ));
+    }
+    Ok(())
 }

@@ -16,7 +16,7 @@ use crate::http_mode::HttpMode;
 use crate::recorder::Outcome;
 use crate::reload::Reload;
 use crate::request::{BlockingClients, Reply};
-use crate::run_common::{FLUSH_DEADLINE, Start, warm_up_done};
+use crate::run_common::{FLUSH_DEADLINE, Start, check_files, warm_up_done};
 use crate::schedule::Schedule;
 use crate::stop::Stop;
 use crate::target::Target;
@@ -128,6 +128,7 @@ pub(crate) fn run(config: &Config) -> anyhow::Result<()> {
     'rounds: while !stop.requested() && config.rounds.is_none_or(|n| round < n) {
         // A reload whose clients cannot be built (CA file missing) keeps the old targets.
         if let Some(new) = reload.poll(config, &targets, recorder.log(), |new| {
+            check_files(config, new, recorder.log())?;
             worker.cover(config, new)
         }) {
             targets = new;

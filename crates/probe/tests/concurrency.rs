@@ -228,8 +228,9 @@ fn an_overrunning_round_starts_the_next_at_once() {
     }
 }
 
-/// `prlimit` runs the probe under an open-file limit.
-fn prlimit(soft: u64, hard: u64, n_targets: usize) -> Option<Command> {
+/// `prlimit` runs probe-async-fresh (`--concurrency 200`, no sink) under an
+/// open-file limit, with a clean environment.
+fn prlimited(soft: u64, hard: u64) -> Option<Command> {
     let found = Command::new("prlimit").arg("--version").output().is_ok();
     if !found {
         test_support::skip_or_fail(
@@ -238,28 +239,25 @@ fn prlimit(soft: u64, hard: u64, n_targets: usize) -> Option<Command> {
         );
         return None;
     }
-    let port = closed_port();
     let mut cmd = Command::new("prlimit");
     cmd.arg(format!("--nofile={soft}:{hard}"))
         .arg("--")
         .arg(Bin::AsyncFresh.path())
-        .args([
-            "--sink",
-            "none",
-            "--rounds",
-            "1",
-            "--timeout",
-            "1s",
-            "--concurrency",
-            "200",
-        ])
-        .env(
-            "PROBE_TARGETS",
-            targets(&format!("http://127.0.0.1:{port}"), n_targets).join(","),
-        );
-    for var in common::PROBE_ENV.iter().filter(|v| **v != "PROBE_TARGETS") {
+        .args(["--sink", "none", "--timeout", "1s", "--concurrency", "200"]);
+    for var in common::PROBE_ENV {
         cmd.env_remove(var);
     }
+    Some(cmd)
+}
+
+/// One round against `n_targets` refusing targets under an open-file limit.
+fn prlimit(soft: u64, hard: u64, n_targets: usize) -> Option<Command> {
+    let mut cmd = prlimited(soft, hard)?;
+    let port = closed_port();
+    cmd.args(["--rounds", "1"]).env(
+        "PROBE_TARGETS",
+        targets(&format!("http://127.0.0.1:{port}"), n_targets).join(","),
+    );
     Some(cmd)
 }
 
@@ -316,4 +314,76 @@ fn spread_starts_requests_evenly_over_the_interval() {
     }
     let burst = starts(false);
     assert!(burst[4] < 150.0, "without --spread: {burst:?}");
+}
+
+/// SIGHUP with a targets file needing more open files than even the hard limit
+/// allows: the reload is refused in one line naming the limit, the probe keeps
+/// its targets and runs on.
+#[test]
+fn a_reload_beyond_the_open_file_limit_keeps_the_current_targets() {
+    let Some(mut cmd) = prlimited(64, 64) else {
+        return;
+    };
+    let port = closed_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("targets.toml");
+    let entry = |i: usize| {
+        format!("[[target]]\nname = \"t{i}\"\nurl = \"http://127.0.0.1:{port}/t/{i}\"\n")
+    };
+    std::fs::write(&file, entry(0)).expect("write");
+    let out = {
+        cmd.args(["--rounds", "0", "--interval", "50ms", "--targets-file"])
+            .arg(&file)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn");
+        let pid = child.id().to_string();
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, lines) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            use std::io::BufRead as _;
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = tx.send(line);
+            }
+        });
+        let wait_for = |what: &str| -> Vec<String> {
+            let mut seen = Vec::new();
+            while let Ok(line) = lines.recv_timeout(Duration::from_secs(20)) {
+                let hit = line.contains(what);
+                seen.push(line);
+                if hit {
+                    return seen;
+                }
+            }
+            let _ = Command::new("kill").args(["-KILL", &pid]).status();
+            panic!("no {what:?} on stderr: {seen:?}");
+        };
+        wait_for("warm-up done");
+        let many: String = (0..200).map(entry).collect();
+        std::fs::write(&file, many).expect("write");
+        let hup = Command::new("kill").args(["-HUP", &pid]).status();
+        assert!(hup.expect("kill").success());
+        let said = wait_for("SIGHUP").pop().expect("a line");
+        let term = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(term.expect("kill").success());
+        let rest: Vec<String> =
+            std::iter::from_fn(|| lines.recv_timeout(Duration::from_secs(20)).ok()).collect();
+        (said, child.wait().expect("wait"), rest)
+    };
+    let (said, status, rest) = out;
+    assert!(
+        said.contains("open-file limit (ulimit -n) is 64")
+            && said.contains("keeping the 1 current targets"),
+        "{said}"
+    );
+    assert!(status.success(), "{status}: {rest:?}");
+    assert!(
+        rest.iter()
+            .any(|l| l.contains("done: rounds=") && l.contains("errors=")),
+        "{rest:?}"
+    );
 }
