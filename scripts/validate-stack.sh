@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Offline validation of the Docker stack files: compose file, Grafana provisioning and
+# Offline validation of the Docker stack files: compose files (the stack and deploy/agent), Grafana provisioning and
 # dashboards (tools/validate, a Go program), plus its own tests on broken fixtures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +35,13 @@ if docker compose version >/dev/null 2>&1; then
     echo "ok   docker compose config"
   else
     echo "FAIL docker compose config"
+    status=1
+  fi
+  # The probe-host deployment (many hosts, one store); compose-go above loads it too.
+  if docker compose -f deploy/agent/docker-compose.yml --env-file deploy/agent/.env.example config --quiet; then
+    echo "ok   docker compose config (deploy/agent)"
+  else
+    echo "FAIL docker compose config (deploy/agent)"
     status=1
   fi
 else

@@ -59,10 +59,11 @@ func alertRules() []ruleSpec {
 	return []ruleSpec{
 		{
 			uid: "bct-calls-failing", title: "Calls failing", severity: "critical",
-			// Each round calls every target once, so rounds (all scenarios) = calls per target.
+			// Each round calls every target once, so rounds (all scenarios) = calls per target;
+			// both are per location (probe host), matched on the location label.
 			queries: []alertQuery{
-				{`SELECT count("count") FROM "http_error" WHERE $timeFilter GROUP BY "target"`, 300},
-				{`SELECT count("total_ms") FROM "probe_round" WHERE $timeFilter`, 300},
+				{`SELECT count("count") FROM "http_error" WHERE $timeFilter GROUP BY "target", "location"`, 300},
+				{`SELECT count("total_ms") FROM "probe_round" WHERE $timeFilter GROUP BY "location"`, 300},
 			},
 			reducer: expr.TypeReduceReducerLast,
 			condition: func(r []string) string {
@@ -70,13 +71,13 @@ func alertRules() []ruleSpec {
 			},
 			noData: alerting.RuleNoDataStateOK, forDuration: "1m",
 			dashboardUID: "probes-overview", panelTitle: "Errors by class",
-			summary:     "Calls to {{ $labels.target }} are failing",
-			description: "{{ $labels.target }}: {{ $values.C.Value }} failed calls in {{ $values.D.Value }} rounds of the last 5 min (every round calls each target once; threshold ALERT_ERROR_RATIO).",
+			summary:     "Calls to {{ $labels.target }} from {{ $labels.location }} are failing",
+			description: "{{ $labels.target }} from {{ $labels.location }}: {{ $values.C.Value }} failed calls in {{ $values.D.Value }} rounds of the last 5 min (every round calls each target once; threshold ALERT_ERROR_RATIO).",
 		},
 		{
 			uid: "bct-calls-slow", title: "Calls slow", severity: "warning",
 			queries: []alertQuery{
-				{`SELECT percentile("total_ms", 95) FROM "http_request" WHERE $timeFilter GROUP BY "target"`, 300},
+				{`SELECT percentile("total_ms", 95) FROM "http_request" WHERE $timeFilter GROUP BY "target", "location"`, 300},
 			},
 			reducer: expr.TypeReduceReducerLast,
 			condition: func(r []string) string {
@@ -84,8 +85,8 @@ func alertRules() []ruleSpec {
 			},
 			noData: alerting.RuleNoDataStateOK, forDuration: "1m",
 			dashboardUID: "probes-distribution", panelTitle: "Total time percentiles (p50, p90, p99)",
-			summary:     "Calls to {{ $labels.target }} are slow",
-			description: "{{ $labels.target }}: p95 of total_ms over the last 5 min is {{ humanize $values.B.Value }} ms (threshold ALERT_P95_MS).",
+			summary:     "Calls to {{ $labels.target }} from {{ $labels.location }} are slow",
+			description: "{{ $labels.target }} from {{ $labels.location }}: p95 of total_ms over the last 5 min is {{ humanize $values.B.Value }} ms (threshold ALERT_P95_MS).",
 		},
 		certRule("bct-cert-expiring", "Certificate expiring", "warning", "ALERT_CERT_WARNING_DAYS"),
 		certRule("bct-cert-expiring-critical", "Certificate expiring soon", "critical", "ALERT_CERT_CRITICAL_DAYS"),
@@ -95,7 +96,7 @@ func alertRules() []ruleSpec {
 			// that stopped in the result with 0, as long as it reported in the last hour.
 			// No series at all (every probe or the pipeline down) is NoData: Alerting.
 			queries: []alertQuery{
-				{`SELECT moving_average(count("total_ms"), 4) FROM "probe_round" WHERE $timeFilter GROUP BY time(30s), "scenario" fill(0)`, 3600},
+				{`SELECT moving_average(count("total_ms"), 4) FROM "probe_round" WHERE $timeFilter GROUP BY time(30s), "scenario", "location" fill(0)`, 3600},
 			},
 			reducer: expr.TypeReduceReducerLast,
 			condition: func(r []string) string {
@@ -103,8 +104,8 @@ func alertRules() []ruleSpec {
 			},
 			noData: alerting.RuleNoDataStateAlerting, forDuration: "0s",
 			dashboardUID: "probes-overview", panelTitle: "Round time by scenario",
-			summary:     "Probe {{ $labels.scenario }} is silent",
-			description: "No probe_round from {{ $labels.scenario }} for about 2 min: the probe stopped, or points no longer reach InfluxDB. With no scenario at all the pipeline is down.",
+			summary:     "Probe {{ $labels.scenario }} at {{ $labels.location }} is silent",
+			description: "No probe_round from {{ $labels.scenario }} at {{ $labels.location }} for about 2 min: the probe stopped, or points no longer reach InfluxDB. With no scenario at all the pipeline is down.",
 		},
 		{
 			uid: "bct-telegraf-dropped", title: "Metrics lost in Telegraf", severity: "warning",
@@ -123,7 +124,7 @@ func alertRules() []ruleSpec {
 		{
 			uid: "bct-probe-sink-dropped", title: "Metrics lost in a probe", severity: "warning",
 			queries: []alertQuery{
-				{`SELECT spread("dropped") FROM "probe_sink" WHERE $timeFilter GROUP BY "scenario"`, 600},
+				{`SELECT spread("dropped") FROM "probe_sink" WHERE $timeFilter GROUP BY "scenario", "location"`, 600},
 			},
 			reducer: expr.TypeReduceReducerLast,
 			condition: func(r []string) string {
@@ -131,8 +132,8 @@ func alertRules() []ruleSpec {
 			},
 			noData: alerting.RuleNoDataStateOK, forDuration: "0s",
 			dashboardUID: "probes-overview", panelTitle: "Probe sinks",
-			summary:     "Probe {{ $labels.scenario }} dropped points",
-			description: "Probe {{ $labels.scenario }} dropped {{ $values.B.Value }} points in the last 10 min (probe_sink dropped increased): its sink queue was full or the sink was down.",
+			summary:     "Probe {{ $labels.scenario }} at {{ $labels.location }} dropped points",
+			description: "Probe {{ $labels.scenario }} at {{ $labels.location }} dropped {{ $values.B.Value }} points in the last 10 min (probe_sink dropped increased): its sink queue was full or the sink was down.",
 		},
 	}
 }
@@ -336,7 +337,7 @@ func buildNotifications() (notificationsFile, error) {
 	}
 	policy, err := alerting.NewNotificationPolicyBuilder().
 		Receiver(contactPointName).
-		GroupBy([]string{"grafana_folder", "alertname", "target", "scenario"}).
+		GroupBy([]string{"grafana_folder", "alertname", "location", "target", "scenario"}).
 		GroupWait("30s").
 		GroupInterval("1m").
 		RepeatInterval("4h").

@@ -17,9 +17,10 @@ import (
 
 const (
 	datasourceUID = "influxdb-probes"
-	// Request filter from the two dashboard variables.
-	reqFilter = `"scenario" =~ /^$scenario$/ AND "target" =~ /^$target$/`
-	scnFilter = `"scenario" =~ /^$scenario$/`
+	// Request filter from the dashboard variables; every probe point carries location
+	// (service calls do not: the Service calls dashboard has no location variable).
+	reqFilter = `"location" =~ /^$location$/ AND "scenario" =~ /^$scenario$/ AND "target" =~ /^$target$/`
+	scnFilter = `"location" =~ /^$location$/ AND "scenario" =~ /^$scenario$/`
 )
 
 func datasourceRef() common.DataSourceRef {
@@ -83,6 +84,7 @@ func baseDashboard(uid, title, description string) *dashboard.DashboardBuilder {
 		Time("now-15m", "now").
 		Timezone("browser").
 		Tooltip(dashboard.DashboardCursorSyncCrosshair).
+		WithVariable(tagVariable("location", "Location")).
 		WithVariable(tagVariable("scenario", "Scenario")).
 		WithVariable(tagVariable("target", "Target")).
 		Link(dashboard.NewDashboardLinkBuilder("Backend call timing").
@@ -168,8 +170,8 @@ func overviewDashboard() (dashboard.Dashboard, error) {
 			GridPos(l.next(12, 9)).
 			WithTarget(influxQL("A",
 				`SELECT mean("total_ms") FROM "probe_round" WHERE $timeFilter AND `+scnFilter+
-					` GROUP BY time($__interval), "scenario" fill(null)`,
-				"$tag_scenario"))).
+					` GROUP BY time($__interval), "scenario", "location" fill(null)`,
+				"$tag_scenario @ $tag_location"))).
 		WithPanel(countBars("Errors by class",
 			"Failed calls per interval: bars by error_class (http_error); the line counts every error of the selected scenarios (probe_round.errors) and stays at 0 while all is well.").
 			GridPos(l.next(12, 9)).
@@ -188,8 +190,8 @@ func overviewDashboard() (dashboard.Dashboard, error) {
 					{Id: "custom.fillOpacity", Value: 0},
 					{Id: "custom.stacking", Value: map[string]any{"mode": "none", "group": "A"}},
 				})).
-		WithPanel(newTable("2x2 comparison: round time per scenario",
-			"Round time over the selected range: fresh vs reused connections, sequential vs concurrent calls.").
+		WithPanel(newTable("2x2 comparison: round time per scenario and location",
+			"Round time over the selected range: fresh vs reused connections, sequential vs concurrent calls, per probe location.").
 			GridPos(l.next(12, 8)).
 			Unit("ms").
 			Decimals(1).
@@ -197,7 +199,7 @@ func overviewDashboard() (dashboard.Dashboard, error) {
 				[]dashboard.DynamicConfigValue{{Id: "unit", Value: "short"}, {Id: "decimals", Value: 0}}).
 			WithTarget(influxTable("A",
 				`SELECT mean("total_ms") AS "mean", percentile("total_ms", 50) AS "p50", percentile("total_ms", 95) AS "p95", count("total_ms") AS "rounds" FROM "probe_round" WHERE $timeFilter AND `+scnFilter+
-					` GROUP BY "scenario"`)).
+					` GROUP BY "scenario", "location"`)).
 			WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{
 				"excludeByName": map[string]any{"Time": true},
 			}})).
@@ -220,7 +222,7 @@ func overviewDashboard() (dashboard.Dashboard, error) {
 			Decimals(0).
 			WithTarget(influxTable("A",
 				`SELECT last("sent") AS "sent", last("dropped") AS "dropped" FROM "probe_sink" WHERE $timeFilter AND `+scnFilter+
-					` GROUP BY "scenario", "sink"`)).
+					` GROUP BY "scenario", "location", "sink"`)).
 			WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{
 				"excludeByName": map[string]any{"Time": true},
 			}})).
@@ -254,14 +256,14 @@ func phasesDashboard() (dashboard.Dashboard, error) {
 	var l layout
 	return baseDashboard("probes-phases", "Backend calls: phases",
 		"Where the time of a call goes: DNS, TCP connect, TLS, time to first byte, body; connection reuse and DNS cache.").
-		WithPanel(newTable("Mean phase times per scenario",
-			"dns, connect and tls are averaged over the calls where that step happened.").
+		WithPanel(newTable("Mean phase times per scenario and location",
+			"dns, connect and tls are averaged over the calls where that step happened; one row per scenario and probe location.").
 			GridPos(l.next(24, 7)).
 			Unit("ms").
 			Decimals(1).
 			WithTarget(influxTable("A",
 				`SELECT mean("dns_ms") AS "dns", mean("connect_ms") AS "connect", mean("tls_ms") AS "tls", mean("ttfb_ms") AS "ttfb", mean("body_ms") AS "body", mean("total_ms") AS "total" FROM "http_request" WHERE $timeFilter AND `+reqFilter+
-					` GROUP BY "scenario"`)).
+					` GROUP BY "scenario", "location"`)).
 			WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{
 				"excludeByName": map[string]any{"Time": true},
 			}})).

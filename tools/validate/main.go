@@ -24,17 +24,22 @@ type result struct {
 // paths of the stack files relative to the repository root.
 type paths struct {
 	compose, envExample, datasources, providers, dashboards string
+	// The probe-host deployment (deploy/agent): probes and a Telegraf agent only.
+	agentCompose, agentEnvExample string
 	// Alert rules template (grafana/alerting) and alerting provisioning (notifications).
 	alertTemplates, alerting, readme string
 }
 
 func stackPaths(root string) paths {
 	return paths{
-		compose:     filepath.Join(root, "docker-compose.yml"),
-		envExample:  filepath.Join(root, ".env.example"),
-		datasources: filepath.Join(root, "grafana", "provisioning", "datasources"),
-		providers:   filepath.Join(root, "grafana", "provisioning", "dashboards"),
-		dashboards:  filepath.Join(root, "grafana", "dashboards"),
+		compose:    filepath.Join(root, "docker-compose.yml"),
+		envExample: filepath.Join(root, ".env.example"),
+
+		agentCompose:    filepath.Join(root, "deploy", "agent", "docker-compose.yml"),
+		agentEnvExample: filepath.Join(root, "deploy", "agent", ".env.example"),
+		datasources:     filepath.Join(root, "grafana", "provisioning", "datasources"),
+		providers:       filepath.Join(root, "grafana", "provisioning", "dashboards"),
+		dashboards:      filepath.Join(root, "grafana", "dashboards"),
 
 		alertTemplates: filepath.Join(root, "grafana", "alerting"),
 		alerting:       filepath.Join(root, "grafana", "provisioning", "alerting"),
@@ -50,6 +55,9 @@ func registerPlugins() {
 // validateStack runs every check; generated compares the dashboards with the generator.
 func validateStack(p paths, generated bool) []result {
 	res := checkCompose(p.compose, p.envExample)
+	for _, r := range checkCompose(p.agentCompose, p.agentEnvExample) {
+		res = append(res, result{"deploy/agent " + r.name, r.err})
+	}
 	dsUIDs, dsRes := checkDatasources(p.datasources)
 	res = append(res, dsRes...)
 	res = append(res, checkProviders(p.providers, p.dashboards)...)

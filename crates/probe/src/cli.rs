@@ -27,7 +27,8 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     pub targets_file: Option<PathBuf>,
 
-    /// Pause between rounds, e.g. 500ms, 3s (0s allowed, at most 365d)
+    /// From the start of one round to the next (at once after an overrun), e.g. 500ms, 3s
+    /// (0s: back to back; at most 365d)
     #[arg(long, env = "PROBE_INTERVAL", default_value = "3s", value_name = "DURATION", value_parser = duration, allow_hyphen_values = true)]
     pub interval: Duration,
 
@@ -85,7 +86,32 @@ pub struct Args {
     /// How long the reused probes cache DNS answers (at most 365d)
     #[arg(long, env = "PROBE_DNS_TTL", default_value = "30s", value_name = "DURATION", value_parser = duration, allow_hyphen_values = true)]
     pub dns_ttl: Duration,
+
+    /// Async probes: at most N requests in flight (1..=10000); the sync probes
+    /// make one at a time
+    #[arg(long, env = "PROBE_CONCURRENCY", default_value_t = DEFAULT_CONCURRENCY, value_name = "N", value_parser = concurrency, allow_hyphen_values = true)]
+    pub concurrency: usize,
+
+    /// Async probes: start the round's requests evenly over the first 90 % of
+    /// --interval instead of all at once
+    #[arg(long, env = "PROBE_SPREAD")]
+    pub spread: bool,
+
+    /// Where this probe runs, tagged `location` on every point
+    /// [default: the host name]
+    #[arg(long, env = "PROBE_LOCATION", value_name = "NAME")]
+    pub location: Option<String>,
 }
+
+/// Requests in flight by default. The probe's one thread takes up each
+/// finished connect in turn, so a burst of N adds queueing to `connect_ms`:
+/// at 32, 1,000 fresh loopback connections per round keep the median within
+/// 2 ms of a round of 10 even in a debug build on a loaded machine (64 did
+/// not); BENCHMARKS.md has the figures.
+pub const DEFAULT_CONCURRENCY: usize = 32;
+
+/// Most requests in flight `--concurrency` accepts.
+pub const MAX_CONCURRENCY: usize = 10_000;
 
 /// The metric sinks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -98,6 +124,16 @@ pub enum SinkKind {
     Stdout,
     /// Measure only
     None,
+}
+
+/// The concurrency option: requests in flight, 1 to [`MAX_CONCURRENCY`].
+fn concurrency(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_CONCURRENCY).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "expected a whole number of requests in flight from 1 to {MAX_CONCURRENCY}"
+        )),
+    }
 }
 
 /// The rounds option: a whole number, 0 to run until stopped.

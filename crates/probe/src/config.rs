@@ -19,7 +19,7 @@ pub struct Config {
     pub scenario: Scenario,
     /// What to request each round.
     pub targets: Vec<Target>,
-    /// Pause between rounds.
+    /// From the start of one round to the next.
     pub interval: Duration,
     /// Rounds to run, `None` until stopped.
     pub rounds: Option<u64>,
@@ -33,6 +33,12 @@ pub struct Config {
     pub sink: SinkConfig,
     /// How the sink is shown in logs.
     pub sink_label: String,
+    /// Async probes: requests in flight at most (sync probes: 1).
+    pub concurrency: usize,
+    /// Async probes: requests started evenly over the interval.
+    pub spread: bool,
+    /// The `location` tag of every point.
+    pub location: String,
     /// The HTTP version of targets that do not set their own.
     pub http: HttpMode,
     /// The targets file, re-read on SIGHUP.
@@ -41,6 +47,33 @@ pub struct Config {
     pub given_targets: Vec<Target>,
     /// Where the counts go at exit (`--summary-json`).
     pub summary_json: Option<PathBuf>,
+}
+
+impl Config {
+    /// Open files the probe needs: a socket per request in flight, and for the
+    /// reused probes an idle connection per distinct host and port.
+    pub fn files_needed(&self) -> crate::fdlimit::Need {
+        self.files_needed_for(&self.targets)
+    }
+
+    /// [`Config::files_needed`] for `targets` (e.g. a reloaded targets file).
+    pub fn files_needed_for(&self, targets: &[Target]) -> crate::fdlimit::Need {
+        let in_flight = self.concurrency.min(targets.len()) as u64;
+        let idle = if self.scenario.is_reused() {
+            let mut origins = std::collections::HashSet::new();
+            for t in targets {
+                origins.insert((
+                    t.url.scheme(),
+                    t.url.host_str(),
+                    t.url.port_or_known_default(),
+                ));
+            }
+            origins.len() as u64
+        } else {
+            0
+        };
+        crate::fdlimit::Need { in_flight, idle }
+    }
 }
 
 /// Input that cannot be run.
@@ -52,6 +85,9 @@ pub enum ConfigError {
     /// A target name that metrics cannot carry.
     #[error("invalid target name {0:?}: {1}")]
     UnusableName(String, String),
+    /// A location the line protocol cannot carry.
+    #[error("invalid --location {0:?} (PROBE_LOCATION): {1}")]
+    BadLocation(String, String),
     /// No target given.
     #[error(
         "no targets: pass URL or NAME=URL arguments, set PROBE_TARGETS (comma-separated), or give --targets-file"
@@ -107,6 +143,21 @@ impl Config {
                 .map(PathBuf::from)
         });
         let targets = load_targets(&given_targets, targets_file.as_deref())?;
+        let location = match args.location {
+            Some(given) => given.trim().to_owned(),
+            None => host_name(),
+        };
+        if location.is_empty() {
+            return Err(ConfigError::BadLocation(
+                location,
+                "empty; expected a name such as eu-west-1".to_owned(),
+            ));
+        }
+        probe_metrics::Point::new("probe_round", 0)
+            .tag("location", location.as_str())
+            .field("total_ms", 0.0)
+            .to_line()
+            .map_err(|e| ConfigError::BadLocation(location.clone(), e.to_string()))?;
         let mut tls = TlsOptions::system_roots();
         if let Some(path) = &args.ca_cert {
             tls = tls.with_extra_roots(crate::ca::read_ca_file(path).map_err(ConfigError::CaCert)?);
@@ -164,6 +215,13 @@ impl Config {
             policy,
             sink,
             sink_label,
+            concurrency: if scenario.is_async() {
+                args.concurrency
+            } else {
+                1
+            },
+            spread: args.spread && scenario.is_async(),
+            location,
             http: args.http,
             targets_file,
             given_targets,
@@ -211,4 +269,15 @@ pub(crate) fn load_targets(
         return Err(ConfigError::DuplicateTarget(dup.name.clone()));
     }
     Ok(targets)
+}
+
+/// The host name (the default location), `unknown` when it cannot be read.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()))
+        .unwrap_or_else(|| "unknown".to_owned())
 }

@@ -5,8 +5,10 @@
 
 pub mod ca;
 mod cli;
+mod concurrency;
 mod config;
 pub mod expect;
+pub mod fdlimit;
 pub mod http_mode;
 mod log;
 pub mod points;
@@ -17,13 +19,14 @@ mod run_async;
 mod run_common;
 mod run_sync;
 mod scenario;
+mod schedule;
 pub mod schema;
 mod stop;
 mod summary;
 mod target;
 pub mod targets_file;
 
-pub use cli::{Args, SinkKind};
+pub use cli::{Args, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, SinkKind};
 pub use config::{Config, ConfigError};
 pub use scenario::Scenario;
 pub use summary::{Counts, Summary, SummaryError};
@@ -52,6 +55,16 @@ pub fn main(scenario: Scenario) -> ExitCode {
         Ok(c) => c,
         Err(e) => return cli_support::usage::bad_input(name, e),
     };
+    let need = config.files_needed();
+    match fdlimit::ensure(need) {
+        Ok(None) => {}
+        Ok(Some((old, new))) => tracing::info!(
+            "raised the open-file limit (ulimit -n) from {old} to its hard limit {new}: {} requests in flight need about {} open files",
+            need.in_flight,
+            need.files()
+        ),
+        Err(e) => return cli_support::usage::bad_input(name, e),
+    }
     let result = if scenario.is_async() {
         run_async::run(&config)
     } else {

@@ -10,7 +10,7 @@ use crate::schema::{HTTP_ERROR, HTTP_REQUEST, PROBE_ROUND, PROBE_SINK};
 use crate::target::Target;
 
 /// Milliseconds with microsecond resolution (short, exact decimals in the line).
-fn ms(d: std::time::Duration) -> f64 {
+pub(crate) fn ms(d: std::time::Duration) -> f64 {
     d.as_micros() as f64 / 1e3
 }
 
@@ -137,6 +137,8 @@ mod tests {
     /// Every key of the point is in the schema with its kind, and every key the
     /// schema marks `always` is there.
     fn conforms(point: &Point, m: &Measurement) {
+        // The recorder adds the location to every point.
+        let point = &point.clone().tag(schema::LOCATION_TAG, "here");
         assert_eq!(point.measurement(), m.name);
         let tags: Vec<&str> = point.tags().map(|(k, _)| k).collect();
         for (key, value) in point.fields() {

@@ -10,12 +10,14 @@ use crate::log::Log;
 use crate::points;
 use crate::request::Reply;
 use crate::scenario::Scenario;
+use crate::schema::LOCATION_TAG;
 use crate::summary::{Counts, Summary};
 use crate::target::Target;
 
 /// Records the results of one probe.
 pub struct Recorder {
     scenario: Scenario,
+    location: String,
     sink: Sink,
     log: Log,
     counts: Counts,
@@ -33,9 +35,10 @@ pub enum Outcome {
 
 impl Recorder {
     /// A recorder that sends to `sink`.
-    pub fn new(scenario: Scenario, sink: Sink) -> Self {
+    pub fn new(scenario: Scenario, location: String, sink: Sink) -> Self {
         Self {
             scenario,
+            location,
             sink,
             log: Log::new(),
             summary_json: None,
@@ -53,8 +56,10 @@ impl Recorder {
         &self.log
     }
 
-    fn send(&self, point: &Point) {
-        self.sink.send(point);
+    /// Sends `point` with the `location` tag every point carries.
+    fn send(&self, point: Point) {
+        self.sink
+            .send(&point.tag(LOCATION_TAG, self.location.as_str()));
     }
 
     /// Records one request that started at `started_ns`.
@@ -64,18 +69,13 @@ impl Recorder {
             Ok(answer) => {
                 let response = &answer.response;
                 let expect = &target.request.expect;
-                self.send(&points::request(
-                    self.scenario,
-                    target,
-                    started_ns,
-                    response,
-                ));
+                self.send(points::request(self.scenario, target, started_ns, response));
                 self.counts.http_request += 1;
                 match expect.check(response.status, answer.body.as_deref()) {
                     None => Outcome::Ok,
                     Some(class) => {
                         let total_ms = response.timings.total.as_secs_f64() * 1e3;
-                        self.send(&points::error(
+                        self.send(points::error(
                             self.scenario,
                             target,
                             started_ns,
@@ -98,7 +98,7 @@ impl Recorder {
                 }
             }
             Err(error) => {
-                self.send(&points::failure(self.scenario, target, started_ns, error));
+                self.send(points::failure(self.scenario, target, started_ns, error));
                 self.counts.http_error += 1;
                 self.log
                     .failure(&label(target), error.class.as_str(), error.to_string());
@@ -112,17 +112,22 @@ impl Recorder {
     }
 
     /// Records a finished round and the sink's counters.
-    pub fn round(&mut self, started_ns: i64, total: Duration, requests: u64, errors: u64) {
-        self.send(&points::round(
-            self.scenario,
-            started_ns,
-            total,
-            requests,
-            errors,
-        ));
+    pub fn round(
+        &mut self,
+        started_ns: i64,
+        total: Duration,
+        requests: u64,
+        errors: u64,
+        overrun: Option<Duration>,
+    ) {
+        let mut round = points::round(self.scenario, started_ns, total, requests, errors);
+        if let Some(overrun) = overrun {
+            round = round.field("overrun_ms", points::ms(overrun));
+        }
+        self.send(round);
         self.counts.probe_round += 1;
         self.counts.rounds += 1;
-        self.send(&points::sink(
+        self.send(points::sink(
             self.scenario,
             now_ns(),
             self.sink.kind(),

@@ -16,7 +16,8 @@ use crate::http_mode::HttpMode;
 use crate::recorder::Outcome;
 use crate::reload::Reload;
 use crate::request::{BlockingClients, Reply};
-use crate::run_common::{FLUSH_DEADLINE, Start, warm_up_done};
+use crate::run_common::{FLUSH_DEADLINE, Start, check_files, warm_up_done};
+use crate::schedule::Schedule;
 use crate::stop::Stop;
 use crate::target::Target;
 
@@ -123,9 +124,11 @@ pub(crate) fn run(config: &Config) -> anyhow::Result<()> {
     }
     let worker = Worker::start(config)?;
     let mut round = 0u64;
+    let mut schedule = Schedule::new(config.interval);
     'rounds: while !stop.requested() && config.rounds.is_none_or(|n| round < n) {
         // A reload whose clients cannot be built (CA file missing) keeps the old targets.
         if let Some(new) = reload.poll(config, &targets, recorder.log(), |new| {
+            check_files(config, new, recorder.log())?;
             worker.cover(config, new)
         }) {
             targets = new;
@@ -143,8 +146,19 @@ pub(crate) fn run(config: &Config) -> anyhow::Result<()> {
                 errors += 1;
             }
         }
-        recorder.round(started_ns, started.elapsed(), targets.len() as u64, errors);
-        if config.rounds.is_some_and(|n| round >= n) || stop.sleep(config.interval) {
+        let elapsed = started.elapsed();
+        let after = schedule.after_round(elapsed, Instant::now());
+        if let Some(line) = &after.say {
+            recorder.log().info(line);
+        }
+        recorder.round(
+            started_ns,
+            elapsed,
+            targets.len() as u64,
+            errors,
+            after.overrun,
+        );
+        if config.rounds.is_some_and(|n| round >= n) || stop.sleep(after.wait) {
             break;
         }
     }

@@ -87,12 +87,27 @@ const CLIENT: Key = tag_when(
 );
 const DOMAIN: Key = tag("domain", "the URL's host");
 
+/// The key of the tag every probe point carries (added by the recorder).
+pub const LOCATION_TAG: &str = "location";
+const LOCATION: Key = tag(
+    LOCATION_TAG,
+    "where the probe runs: `--location` (`PROBE_LOCATION`), by default the host name",
+);
+/// `location` on `http_request`/`http_error`: service calls carry none
+/// (`SinkReporter` writes what the service knows, not where a probe runs).
+const LOCATION_OF_PROBES: Key = tag_when(
+    LOCATION_TAG,
+    "probe points",
+    "where the probe runs: `--location` (`PROBE_LOCATION`), by default the host name; service calls (`source=app`) carry none",
+);
+
 /// `http_request`: one point per request that got a response.
 pub const HTTP_REQUEST: Measurement = Measurement {
     name: "http_request",
     about: "one point per request that got a response (4xx and 5xx included)",
     tags: &[
         SCENARIO_OF_PROBES,
+        LOCATION_OF_PROBES,
         SOURCE,
         CLIENT,
         TARGET,
@@ -189,6 +204,7 @@ pub const HTTP_ERROR: Measurement = Measurement {
     about: "one point per failed request; a response that broke an expectation (by default a 4xx/5xx) also has its `http_request` point",
     tags: &[
         SCENARIO_OF_PROBES,
+        LOCATION_OF_PROBES,
         SOURCE,
         CLIENT,
         TARGET,
@@ -208,13 +224,13 @@ pub const HTTP_ERROR: Measurement = Measurement {
 pub const PROBE_ROUND: Measurement = Measurement {
     name: "probe_round",
     about: "one point per round (every target requested once)",
-    tags: &[SCENARIO],
+    tags: &[SCENARIO, LOCATION],
     fields: &[
         field(
             "total_ms",
             "float",
             "always",
-            "wall time of the round: sync ≈ sum of the requests, async ≈ the slowest",
+            "wall time of the round: sync ≈ sum of the requests, async ≈ the slowest (more when there are more targets than `--concurrency`; with `--spread`, ≈ 0.9 × `--interval` + the last request)",
         ),
         field("requests", "integer", "always", "requests made"),
         field(
@@ -222,6 +238,12 @@ pub const PROBE_ROUND: Measurement = Measurement {
             "integer",
             "always",
             "requests that failed or whose response broke an expectation (by default 4xx/5xx)",
+        ),
+        field(
+            "overrun_ms",
+            "float",
+            "when the round took longer than `--interval`",
+            "how far the round ran past `--interval` (the next round then starts at once)",
         ),
     ],
 };
@@ -232,6 +254,7 @@ pub const PROBE_SINK: Measurement = Measurement {
     about: "the metric sink's cumulative counters, once per round",
     tags: &[
         SCENARIO,
+        LOCATION,
         tag("sink", "`telegraf`, `influxdb`, `stdout` or `none`"),
     ],
     fields: &[

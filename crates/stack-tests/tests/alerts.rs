@@ -34,6 +34,9 @@ const FAULTED_SCENARIOS: [&str; 3] = ["sync-fresh", "sync-reused", "async-fresh"
 const STOPPED_SCENARIO: &str = "async-reused";
 /// The scenario whose sink drops points in the faulted set (stamped probe_sink).
 const DROPPING_SCENARIO: &str = "sync-reused";
+/// The `location` of every point, probes' and hand-made: rules grouped by location
+/// fire with it as a label.
+const LOCATION: &str = "test-site";
 
 /// uid -> the one label (key, value) each rule must fire for on the faulted set.
 const EXPECTED: [(&str, &str, &str); 7] = [
@@ -137,6 +140,7 @@ fn run_probe(
         .arg(summary.arg())
         .args(["--sink", "telegraf", "--telegraf"])
         .arg(format!("tcp://{}", p.telegraf.tcp))
+        .args(["--location", LOCATION])
         .args(["--interval", "0s", "--timeout", "5s", "--rounds"])
         .arg(rounds.to_string())
         .arg("--ca-cert")
@@ -223,6 +227,7 @@ fn feed_faulted(p: &Pipeline) -> anyhow::Result<Vec<demo_backend::Running>> {
         points.push(
             Point::new("probe_round", t)
                 .tag("scenario", STOPPED_SCENARIO)
+                .tag("location", LOCATION)
                 .field("total_ms", 90.0)
                 .field("requests", 3_i64)
                 .field("errors", 1_i64),
@@ -233,6 +238,7 @@ fn feed_faulted(p: &Pipeline) -> anyhow::Result<Vec<demo_backend::Running>> {
         points.push(
             Point::new("probe_sink", now - (240 - 60 * i as i64) * s)
                 .tag("scenario", DROPPING_SCENARIO)
+                .tag("location", LOCATION)
                 .tag("sink", "telegraf")
                 .field("sent", 100 * (i as i64 + 1))
                 .field("dropped", dropped),
@@ -323,7 +329,14 @@ fn check_rules(
             }
         }
         let firing = faulted_eval.firing(rule);
-        let want: Labels = [(key.to_owned(), value.to_owned())].into_iter().collect();
+        let mut want: Labels = [(key.to_owned(), value.to_owned())].into_iter().collect();
+        if rule
+            .queries
+            .iter()
+            .any(|q| q.query.contains("\"location\""))
+        {
+            want.insert("location".to_owned(), LOCATION.to_owned());
+        }
         if firing != vec![want.clone()] {
             problems.push(format!(
                 "{} on the faulted set: firing for [{}], want exactly [{}]; numbers {:?}",

@@ -70,12 +70,15 @@ impl Bin {
 
 /// Every environment variable the probes read, removed so that the caller's
 /// environment cannot change a test.
-pub const PROBE_ENV: [&str; 16] = [
+pub const PROBE_ENV: [&str; 19] = [
     "PROBE_TARGETS",
     "PROBE_SUMMARY_JSON",
     "RUST_LOG",
     "PROBE_TARGETS_FILE",
     "PROBE_HTTP",
+    "PROBE_CONCURRENCY",
+    "PROBE_SPREAD",
+    "PROBE_LOCATION",
     "PROBE_INTERVAL",
     "PROBE_ROUNDS",
     "PROBE_TIMEOUT",
