@@ -60,9 +60,10 @@ func alertRules() []ruleSpec {
 		{
 			uid: "bct-calls-failing", title: "Calls failing", severity: "critical",
 			// Each round calls every target once, so rounds (all scenarios) = calls per target;
-			// both are per location (probe host), matched on the location label.
+			// both are per location (probe host), matched on the location label. Probe points
+			// only: a service's own calls (source=app) have no rounds to divide by.
 			queries: []alertQuery{
-				{`SELECT count("count") FROM "http_error" WHERE $timeFilter GROUP BY "target", "location"`, 300},
+				{`SELECT count("count") FROM "http_error" WHERE "source" != 'app' AND $timeFilter GROUP BY "target", "location"`, 300},
 				{`SELECT count("total_ms") FROM "probe_round" WHERE $timeFilter GROUP BY "location"`, 300},
 			},
 			reducer: expr.TypeReduceReducerLast,
@@ -77,7 +78,7 @@ func alertRules() []ruleSpec {
 		{
 			uid: "bct-calls-slow", title: "Calls slow", severity: "warning",
 			queries: []alertQuery{
-				{`SELECT percentile("total_ms", 95) FROM "http_request" WHERE $timeFilter GROUP BY "target", "location"`, 300},
+				{`SELECT percentile("total_ms", 95) FROM "http_request" WHERE "source" != 'app' AND $timeFilter GROUP BY "target", "location"`, 300},
 			},
 			reducer: expr.TypeReduceReducerLast,
 			condition: func(r []string) string {

@@ -77,7 +77,7 @@ pub struct DemoConfig {
     pub handshake_delay: Duration,
     /// The backend's emulated round trip.
     pub rtt: Duration,
-    /// Pause between rounds of a probe.
+    /// Time from the start of one round of a probe to the start of the next.
     pub interval: Duration,
 }
 

@@ -35,7 +35,7 @@ struct Cli {
     /// Emulated network round trip, per request
     #[arg(long, default_value = DEFAULT_RTT, value_parser = duration_arg, allow_hyphen_values = true)]
     rtt: Duration,
-    /// Pause between rounds of a probe
+    /// Time from the start of one round of a probe to the start of the next
     #[arg(long, default_value = "100ms", value_parser = duration_arg, allow_hyphen_values = true)]
     interval: Duration,
     /// Print the computed table as JSON instead of text
