@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use reqwest_timing::{CallRecord, Reporter, http_version_str};
+use reqwest_timing::{CallRecord, Reporter, Timings, http_version_str};
 
 use crate::{Point, Sink};
 
@@ -73,45 +73,57 @@ fn base(measurement: &str, client: &str, r: &CallRecord) -> Point {
     }
 }
 
+/// The tags and fields an `http_request` point takes from a call's timings, whoever
+/// made the call (a probe or a service): reuse, DNS, HTTP and TLS versions, the phases,
+/// and on a new connection the certificate's days left and the remote address.
+pub fn with_timings(mut p: Point, t: &Timings, version: reqwest::Version) -> Point {
+    let dns = t.connection.as_ref().map_or("none", |c| c.dns.as_str());
+    p = p
+        .tag("reused", bool_str(t.reused()))
+        .tag("dns", dns)
+        .tag("http_version", http_version_str(version));
+    if let Some(facts) = t.connection.as_ref().and_then(|c| c.tls_facts.as_ref()) {
+        if let Some(v) = facts.version {
+            p = p.tag("tls_version", v.as_str());
+        }
+        p = p.tag("tls_resumed", bool_str(facts.resumed));
+    }
+    p = p
+        .field("total_ms", ms(t.total))
+        .field("ttfb_ms", ms(t.ttfb))
+        .field("body_ms", ms(t.body));
+    if let Some(c) = &t.connection {
+        if let Some(d) = c.dns.duration() {
+            p = p.field("dns_ms", ms(d));
+        }
+        p = p.field("connect_ms", ms(c.connect));
+        if let Some(tls) = c.tls {
+            p = p.field("tls_ms", ms(tls));
+        }
+        let expires = c
+            .tls_facts
+            .as_ref()
+            .and_then(|f| f.cert_expires_in_days(SystemTime::now()));
+        if let Some(days) = expires {
+            p = p.field("cert_expires_in_days", days);
+        }
+        p = p.field("remote_addr", c.remote_addr.to_string());
+    }
+    p
+}
+
 /// The points of one call: `http_request` when a response arrived, and
 /// `http_error` when it failed or answered 4xx/5xx.
 pub fn call_points(client: &str, r: &CallRecord) -> (Option<Point>, Option<Point>) {
     let request = match (&r.timings, r.status, r.version) {
         (Some(t), Some(status), Some(version)) => {
-            let dns = t.connection.as_ref().map_or("none", |c| c.dns.as_str());
-            let mut p = base("http_request", client, r)
-                .tag("method", r.method.as_str())
-                .tag("status", status.as_str())
-                .tag("reused", bool_str(t.reused()))
-                .tag("dns", dns)
-                .tag("http_version", http_version_str(version));
-            if let Some(facts) = t.connection.as_ref().and_then(|c| c.tls_facts.as_ref()) {
-                if let Some(v) = facts.version {
-                    p = p.tag("tls_version", v.as_str());
-                }
-                p = p.tag("tls_resumed", bool_str(facts.resumed));
-            }
-            p = p
-                .field("total_ms", ms(t.total))
-                .field("ttfb_ms", ms(t.ttfb))
-                .field("body_ms", ms(t.body));
-            if let Some(c) = &t.connection {
-                if let Some(d) = c.dns.duration() {
-                    p = p.field("dns_ms", ms(d));
-                }
-                p = p.field("connect_ms", ms(c.connect));
-                if let Some(tls) = c.tls {
-                    p = p.field("tls_ms", ms(tls));
-                }
-                let expires = c
-                    .tls_facts
-                    .as_ref()
-                    .and_then(|f| f.cert_expires_in_days(SystemTime::now()));
-                if let Some(days) = expires {
-                    p = p.field("cert_expires_in_days", days);
-                }
-                p = p.field("remote_addr", c.remote_addr.to_string());
-            }
+            let mut p = with_timings(
+                base("http_request", client, r)
+                    .tag("method", r.method.as_str())
+                    .tag("status", status.as_str()),
+                t,
+                version,
+            );
             if r.redirected {
                 p = p.field("redirected", true);
             }

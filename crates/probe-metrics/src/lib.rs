@@ -24,7 +24,7 @@ mod point;
 pub mod rate_limit;
 mod sink;
 
-pub use app::{SOURCE_APP, SinkReporter, call_points};
+pub use app::{SOURCE_APP, SinkReporter, call_points, with_timings};
 pub use encode::{EncodeError, Part};
 pub use point::{FieldValue, Point, now_ns};
 pub use sink::{

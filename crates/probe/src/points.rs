@@ -1,9 +1,7 @@
 //! Points of the schema in [`crate::schema`], built from measurements.
 
-use std::time::SystemTime;
-
 use probe_metrics::{Point, SinkStats};
-use reqwest_timing::{ErrorClass, TimedError, TimedResponse, http_version_str};
+use reqwest_timing::{ErrorClass, TimedError, TimedResponse};
 
 use crate::scenario::Scenario;
 use crate::schema::{HTTP_ERROR, HTTP_REQUEST, PROBE_ROUND, PROBE_SINK};
@@ -17,43 +15,13 @@ pub(crate) fn ms(d: std::time::Duration) -> f64 {
 /// `http_request` for a response.
 pub fn request(scenario: Scenario, target: &Target, started_ns: i64, r: &TimedResponse) -> Point {
     let t = &r.timings;
-    let dns = t.connection.as_ref().map_or("none", |c| c.dns.as_str());
-    let mut p = Point::new(HTTP_REQUEST.name, started_ns)
+    let p = Point::new(HTTP_REQUEST.name, started_ns)
         .tag("scenario", scenario.as_str())
         .tag("target", target.name.as_str())
         .tag("domain", target.domain.as_str())
         .tag("method", target.request.method.as_str())
-        .tag("status", r.status.as_str())
-        .tag("reused", if t.reused() { "true" } else { "false" })
-        .tag("dns", dns)
-        .tag("http_version", http_version_str(r.version));
-    if let Some(facts) = t.connection.as_ref().and_then(|c| c.tls_facts.as_ref()) {
-        if let Some(version) = facts.version {
-            p = p.tag("tls_version", version.as_str());
-        }
-        p = p.tag("tls_resumed", if facts.resumed { "true" } else { "false" });
-    }
-    p = extra_tags(p, target)
-        .field("total_ms", ms(t.total))
-        .field("ttfb_ms", ms(t.ttfb))
-        .field("body_ms", ms(t.body));
-    if let Some(c) = &t.connection {
-        if let Some(d) = c.dns.duration() {
-            p = p.field("dns_ms", ms(d));
-        }
-        p = p.field("connect_ms", ms(c.connect));
-        if let Some(tls) = c.tls {
-            p = p.field("tls_ms", ms(tls));
-        }
-        let expires = c
-            .tls_facts
-            .as_ref()
-            .and_then(|f| f.cert_expires_in_days(SystemTime::now()));
-        if let Some(days) = expires {
-            p = p.field("cert_expires_in_days", days);
-        }
-        p = p.field("remote_addr", c.remote_addr.to_string());
-    }
+        .tag("status", r.status.as_str());
+    let mut p = extra_tags(probe_metrics::with_timings(p, t, r.version), target);
     if r.url != target.url {
         p = p.field("redirected", true);
     }
