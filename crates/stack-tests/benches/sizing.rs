@@ -25,7 +25,6 @@ use stack_tests::tools::require_tools;
 use stack_tests::workspace::SummaryFile;
 
 const DB: &str = "probes";
-const HISTOGRAM_PERIOD: Duration = Duration::from_secs(30);
 /// A run that takes longer is stopped and reported as such.
 const RUN_LIMIT: Duration = Duration::from_secs(300);
 /// Rounds are added until a run makes this many requests.
@@ -278,14 +277,7 @@ fn main() -> anyhow::Result<()> {
     let dir = tempfile::Builder::new().prefix("sizing-").tempdir()?;
     let influx = InfluxServer::start(&tools.influxd, dir.path())?;
     influx.create_database(DB)?;
-    let settings = Settings {
-        influx_url: influx.url(),
-        token: influx.token.clone(),
-        bucket: DB.to_owned(),
-        histogram_period: format!("{}s", HISTOGRAM_PERIOD.as_secs()),
-        flush_interval: "1s".to_owned(),
-        interval: "1s".to_owned(),
-    };
+    let settings = Settings::for_test(influx.url(), influx.token.clone(), DB);
     let telegraf = Telegraf::start(
         &tools.telegraf,
         // SIZING_TELEGRAF_DIR: another config (telegraf.conf and telegraf.d/) to compare.

@@ -31,6 +31,9 @@ pub fn version(bin: &Path) -> anyhow::Result<String> {
 /// The token Telegraf's HTTP listener requires in tests.
 pub const LISTEN_TOKEN: &str = "probe-writer-token";
 
+/// The shipped histogram period (`TELEGRAF_HISTOGRAM_PERIOD`'s default), used by the tests.
+pub const HISTOGRAM_PERIOD: Duration = Duration::from_secs(30);
+
 /// Where Telegraf sends its output and how fast it aggregates and flushes.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -44,6 +47,20 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The tests' settings: Telegraf writes to `influx_url` / `bucket` with `token`, the
+    /// shipped 30 s histogram period, outputs flushed and internal stats gathered every
+    /// second (SIGTERM pushes the open histogram period).
+    pub fn for_test(influx_url: String, token: String, bucket: &str) -> Self {
+        Self {
+            influx_url,
+            token,
+            bucket: bucket.to_owned(),
+            histogram_period: format!("{}s", HISTOGRAM_PERIOD.as_secs()),
+            flush_interval: "1s".to_owned(),
+            interval: "1s".to_owned(),
+        }
+    }
+
     /// Environment for the config; `udp`/`tcp`/`http` are the listener addresses (`http`:
     /// the acknowledged InfluxDB v2 write API), `health` the health endpoint's.
     pub fn env(

@@ -68,14 +68,7 @@ fn start_pipeline(tools: &Tools, config_dir: &Path, name: &str) -> anyhow::Resul
         .tempdir()?;
     let influx = InfluxServer::start(&tools.influxd, dir.path())?;
     influx.create_database(DB)?;
-    let settings = Settings {
-        influx_url: influx.url(),
-        token: influx.token.clone(),
-        bucket: DB.to_owned(),
-        histogram_period: "30s".to_owned(),
-        flush_interval: "1s".to_owned(),
-        interval: "1s".to_owned(),
-    };
+    let settings = Settings::for_test(influx.url(), influx.token.clone(), DB);
     let telegraf = Telegraf::start(
         &tools.telegraf,
         config_dir,

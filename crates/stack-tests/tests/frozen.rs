@@ -21,7 +21,7 @@ use stack_tests::workspace::{SummaryFile, start_demo_backend, workspace_bin};
 use test_support::procs::{Proc, wait_until};
 
 const DB: &str = "probes";
-const HISTOGRAM_PERIOD: Duration = Duration::from_secs(30);
+use stack_tests::telegraf::HISTOGRAM_PERIOD;
 /// The probes' sink write timeout (probe-metrics' default) is 5 s. The socket buffers
 /// fill in a few seconds; then a blocked write returns what it wrote at the timeout and
 /// the next one times out with nothing written: 16 s leaves room for both.
@@ -100,14 +100,7 @@ fn frozen_telegraf(t: Transport) -> anyhow::Result<()> {
     let dir = tempfile::Builder::new().prefix("stack-frozen-").tempdir()?;
     let influx = InfluxServer::start(&tools.influxd, dir.path())?;
     influx.create_database(DB)?;
-    let settings = Settings {
-        influx_url: influx.url(),
-        token: influx.token.clone(),
-        bucket: DB.to_owned(),
-        histogram_period: format!("{}s", HISTOGRAM_PERIOD.as_secs()),
-        flush_interval: "1s".to_owned(),
-        interval: "1s".to_owned(),
-    };
+    let settings = Settings::for_test(influx.url(), influx.token.clone(), DB);
     let config_dir = small_tcp_buffer_config(dir.path())?;
     let mut telegraf = Telegraf::start(
         &tools.telegraf,

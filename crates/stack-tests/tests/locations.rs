@@ -6,7 +6,6 @@
 //! Needs telegraf and influxd (`make tools`) and the workspace binaries.
 
 use std::process::Command;
-use std::time::Duration;
 
 use anyhow::{Context, ensure};
 use stack_tests::influxdb::{InfluxServer, series};
@@ -16,7 +15,7 @@ use stack_tests::workspace::{SummaryFile, start_demo_backend, workspace_bin};
 use test_support::net::free_tcp_port;
 
 const DB: &str = "probes";
-const HISTOGRAM_PERIOD: Duration = Duration::from_secs(30);
+use stack_tests::telegraf::HISTOGRAM_PERIOD;
 const LOCATIONS: [&str; 2] = ["eu-west", "us-east"];
 
 #[test]
@@ -29,14 +28,7 @@ fn two_locations_into_one_store_stay_apart() -> anyhow::Result<()> {
         .tempdir()?;
     let influx = InfluxServer::start(&tools.influxd, dir.path())?;
     influx.create_database(DB)?;
-    let settings = Settings {
-        influx_url: influx.url(),
-        token: influx.token.clone(),
-        bucket: DB.to_owned(),
-        histogram_period: format!("{}s", HISTOGRAM_PERIOD.as_secs()),
-        flush_interval: "1s".to_owned(),
-        interval: "1s".to_owned(),
-    };
+    let settings = Settings::for_test(influx.url(), influx.token.clone(), DB);
     let mut telegraf = Telegraf::start(
         &tools.telegraf,
         &telegraf::shipped_dir(),

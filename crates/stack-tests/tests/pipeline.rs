@@ -29,8 +29,7 @@ use test_support::procs::wait_until;
 use test_support::skip_or_fail;
 
 const DB: &str = "probes";
-/// The shipped histogram period, kept in the test.
-const HISTOGRAM_PERIOD: Duration = Duration::from_secs(30);
+use stack_tests::telegraf::HISTOGRAM_PERIOD;
 /// The `scenario` tag values, from the probes' own list.
 fn scenarios() -> [&'static str; 4] {
     Scenario::ALL.map(Scenario::as_str)
@@ -50,15 +49,7 @@ fn start_stack(tools: &Tools, config_dir: &Path) -> anyhow::Result<Stack> {
     let dir = tempfile::Builder::new().prefix("stack-tests-").tempdir()?;
     let influx = InfluxServer::start(&tools.influxd, dir.path())?;
     influx.create_database(DB)?;
-    let settings = Settings {
-        influx_url: influx.url(),
-        token: influx.token.clone(),
-        bucket: DB.to_owned(),
-        // The shipped 30 s period stays; SIGTERM pushes the open period.
-        histogram_period: format!("{}s", HISTOGRAM_PERIOD.as_secs()),
-        flush_interval: "1s".to_owned(),
-        interval: "1s".to_owned(),
-    };
+    let settings = Settings::for_test(influx.url(), influx.token.clone(), DB);
     let telegraf = Telegraf::start(
         &tools.telegraf,
         config_dir,
@@ -740,14 +731,11 @@ fn telegraf_health_fails_when_writes_fail() -> anyhow::Result<()> {
         return Ok(());
     };
     let dir = tempfile::tempdir()?;
-    let settings = Settings {
-        influx_url: format!("http://127.0.0.1:{}", free_tcp_port()?),
-        token: "unused:token".to_owned(),
-        bucket: DB.to_owned(),
-        histogram_period: format!("{}s", HISTOGRAM_PERIOD.as_secs()),
-        flush_interval: "1s".to_owned(),
-        interval: "1s".to_owned(),
-    };
+    let settings = Settings::for_test(
+        format!("http://127.0.0.1:{}", free_tcp_port()?),
+        "unused:token".to_owned(),
+        DB,
+    );
     let mut telegraf = Telegraf::start(
         &tools.telegraf,
         &telegraf::shipped_dir(),
