@@ -10,102 +10,12 @@
 //! machine noise; the figure is the median over batch pairs of the difference
 //! of the batch medians.
 
-use std::convert::Infallible;
-use std::future::Future;
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use reqwest_timing::{ConnectionPolicy, HttpVersionPolicy, Instrumentation, TlsOptions};
 
-const BATCHES: usize = 200;
-const BATCH: usize = 100;
-
-/// A hyper server speaking HTTP/1.1 and HTTP/2 (by its preface).
-fn serve() -> SocketAddr {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            tx.send(listener.local_addr().expect("addr"))
-                .expect("send addr");
-            loop {
-                let (stream, _) = listener.accept().await.expect("accept");
-                let _ = stream.set_nodelay(true);
-                tokio::spawn(async move {
-                    let service = service_fn(|_req| async {
-                        Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from_static(
-                            b"ok",
-                        ))))
-                    });
-                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-    });
-    rx.recv().expect("server address")
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-/// Alternates batches of `plain` and `timed` requests; prints the medians
-/// and the paired overhead.
-async fn paired<P, PF, T, TF>(label: &str, plain: P, timed: T)
-where
-    P: Fn() -> PF,
-    PF: Future<Output = Duration>,
-    T: Fn() -> TF,
-    TF: Future<Output = Duration>,
-{
-    for _ in 0..2000 {
-        plain().await;
-        timed().await;
-    }
-    let (mut plain_all, mut timed_all, mut diffs) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..BATCHES {
-        let mut p = Vec::with_capacity(BATCH);
-        let mut t = Vec::with_capacity(BATCH);
-        for _ in 0..BATCH {
-            p.push(plain().await.as_secs_f64() * 1e6);
-        }
-        for _ in 0..BATCH {
-            t.push(timed().await.as_secs_f64() * 1e6);
-        }
-        diffs.push(median(&mut t.clone()) - median(&mut p.clone()));
-        plain_all.extend(p);
-        timed_all.extend(t);
-    }
-    let n = plain_all.len();
-    println!(
-        "instrumentation overhead, async reused, {label} on 127.0.0.1 ({n} requests each, batches of {BATCH})"
-    );
-    println!(
-        "  plain reqwest        median {:>8.1} µs",
-        median(&mut plain_all)
-    );
-    println!(
-        "  instrumented         median {:>8.1} µs",
-        median(&mut timed_all)
-    );
-    println!(
-        "  overhead (paired)    median {:>8.1} µs   goal <= 5 µs",
-        median(&mut diffs)
-    );
-}
+mod common;
+use common::{median, paired, serve};
 
 async fn compare(url: &str, http: HttpVersionPolicy, label: &str) {
     let policy = ConnectionPolicy::reused();
@@ -132,7 +42,9 @@ async fn compare(url: &str, http: HttpVersionPolicy, label: &str) {
         _ => reqwest::Version::HTTP_11,
     };
     paired(
+        "instrumentation overhead",
         label,
+        ["plain reqwest", "instrumented"],
         || async {
             let started = Instant::now();
             let response = plain.get(url).send().await.expect("plain request");
