@@ -79,6 +79,9 @@ pub struct DemoConfig {
     pub rtt: Duration,
     /// Time from the start of one round of a probe to the start of the next.
     pub interval: Duration,
+    /// A targets file the probes read besides the backend's services; the latency
+    /// model then is not shown (it knows only the demo's services).
+    pub targets_file: Option<PathBuf>,
 }
 
 impl DemoConfig {
@@ -162,5 +165,6 @@ pub fn run_demo_with_app(
         path: config.out.clone(),
         source,
     })?;
-    Ok((Report::new(&samples, Some(&config.model())), app))
+    let model = config.targets_file.is_none().then(|| config.model());
+    Ok((Report::new(&samples, model.as_ref()), app))
 }

@@ -38,6 +38,10 @@ struct Cli {
     /// Time from the start of one round of a probe to the start of the next
     #[arg(long, default_value = "100ms", value_parser = duration_arg, allow_hyphen_values = true)]
     interval: Duration,
+    /// Also probe the targets of this targets file (see targets.example.toml); the
+    /// table then shows no latency model
+    #[arg(long, value_name = "PATH")]
+    targets_file: Option<PathBuf>,
     /// Print the computed table as JSON instead of text
     #[arg(long)]
     json: bool,
@@ -72,6 +76,10 @@ fn run(cli: Cli) -> Result<()> {
         handshake_delay: cli.handshake_delay,
         rtt: cli.rtt,
         interval: cli.interval,
+        targets_file: cli
+            .targets_file
+            .map(|f| std::path::absolute(&f).with_context(|| format!("{}", f.display())))
+            .transpose()?,
     };
     let (report, app) = run_demo_with_app(&config, &mut std::io::stderr())?;
     let html = config.out.with_file_name("report.html");

@@ -33,7 +33,11 @@ fn run_one(
         .services
         .iter()
         .map(|s| format!("{0}={https}/api/{0}", s.name));
-    let mut child = Command::new(&bin)
+    let mut command = Command::new(&bin);
+    if let Some(file) = &config.targets_file {
+        command.arg("--targets-file").arg(file);
+    }
+    let mut child = command
         .args(["--sink", "stdout", "--rounds", &config.rounds.to_string()])
         .args([
             "--interval",
@@ -43,7 +47,8 @@ fn run_one(
         .arg(ca)
         .args(targets)
         .env_remove("PROBE_TARGETS")
-        // The demo's table compares its own services with the latency model.
+        // Only an explicit --targets-file of probe-demo's: the demo's table compares its
+        // own services with the latency model.
         .env_remove("PROBE_TARGETS_FILE")
         .env_remove("PROBE_HTTP")
         .stdin(Stdio::null())

@@ -123,3 +123,54 @@ fn demo_runs_end_to_end_and_shows_the_pattern() {
         );
     }
 }
+
+/// `--targets-file`: the probes also call the file's targets (here a second backend's
+/// `fast` service, named `extra`), and the table shows no latency model.
+#[test]
+fn demo_probes_a_targets_file_too() {
+    let Some(dir) = bin_dir() else { return };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let extra = demo_backend::start_in_background(demo_backend::Config {
+        https: None,
+        cert_dir: tmp.path().join("extra-certs"),
+        ..Default::default()
+    })
+    .expect("second backend");
+    let file = tmp.path().join("targets.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[[target]]\nname = \"extra\"\nurl = \"{}/api/fast\"\n",
+            extra.http_url().expect("http listener")
+        ),
+    )
+    .expect("write the targets file");
+    let points = tmp.path().join("out/points.lp");
+    let out = Command::cargo_bin("probe-demo")
+        .expect("binary built")
+        .args(["--rounds", "2", "--out"])
+        .arg(&points)
+        .arg("--bin-dir")
+        .arg(&dir)
+        .arg("--targets-file")
+        .arg(&file)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "probe-demo failed:\n{}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!stdout.contains("model (ratio)"), "{stdout}");
+    let text = std::fs::read_to_string(&points).expect("points");
+    for scenario in Scenario::ALL {
+        let tag = format!("scenario={}", scenario.as_str());
+        assert!(
+            text.lines().any(|l| l.starts_with("http_request,")
+                && l.contains(&tag)
+                && l.contains("target=extra")),
+            "no http_request of target extra from {tag}:\n{text}"
+        );
+    }
+}
