@@ -111,17 +111,21 @@ impl Recorder {
         outcome
     }
 
-    /// Records a finished round and the sink's counters.
-    pub fn round(
+    /// Records a finished round and the sink's counters, and logs the schedule's
+    /// line when one is due (an overrun).
+    pub(crate) fn round(
         &mut self,
         started_ns: i64,
         total: Duration,
         requests: u64,
         errors: u64,
-        overrun: Option<Duration>,
+        after: &crate::schedule::AfterRound,
     ) {
+        if let Some(line) = &after.say {
+            self.log().info(line);
+        }
         let mut round = points::round(self.scenario, started_ns, total, requests, errors);
-        if let Some(overrun) = overrun {
+        if let Some(overrun) = after.overrun {
             round = round.field("overrun_ms", points::ms(overrun));
         }
         self.send(round);

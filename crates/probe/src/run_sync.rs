@@ -148,16 +148,7 @@ pub(crate) fn run(config: &Config) -> anyhow::Result<()> {
         }
         let elapsed = started.elapsed();
         let after = schedule.after_round(elapsed, Instant::now());
-        if let Some(line) = &after.say {
-            recorder.log().info(line);
-        }
-        recorder.round(
-            started_ns,
-            elapsed,
-            targets.len() as u64,
-            errors,
-            after.overrun,
-        );
+        recorder.round(started_ns, elapsed, targets.len() as u64, errors, &after);
         if config.rounds.is_some_and(|n| round >= n) || stop.sleep(after.wait) {
             break;
         }
